@@ -1,0 +1,53 @@
+"""Ridge regression flows: k-fold CV training and batch prediction."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+
+from tasks import ridge as ridge_tasks
+from tunefleet import ridge_service
+
+
+@flow(name="ridge-cv")
+def ridge_cv(
+    model_id: int | None = None,
+    data_uri: str | None = None,
+    target: str | None = None,
+    n_folds: int = 5,
+    l2_coef: list[float] = [1.0],  # noqa: B006 (Prefect shows defaults; never mutated)
+    fit_intercept: bool = True,
+    shuffle: bool = False,
+    random_state: int | None = None,
+) -> dict:
+    """Train a queued ridge model (``model_id``), or queue and train one on ``data_uri``.
+
+    Status moves queued → running → succeeded | failed; a failure records its reason and
+    leaves no partial model.
+    """
+    logger = get_run_logger()
+    if model_id is None:
+        if not (data_uri and target):
+            raise ValueError("give model_id, or data_uri and target")
+        params = ridge_service.TrainParams(target, n_folds, list(l2_coef), fit_intercept, shuffle, random_state)
+        model_id = ridge_tasks.queue_from_uri(data_uri, params)
+    model = ridge_tasks.start_training(model_id)
+    try:
+        data = ridge_tasks.load_training_data(model)
+        result = ridge_tasks.cross_validate(model, data)
+        model = ridge_tasks.store_model(model, data, result)
+    except Exception as exc:
+        ridge_tasks.fail_training(model_id, f"{type(exc).__name__}: {exc}")
+        raise
+    ridge_tasks.publish_cv_table(model)
+    logger.info("ridge model %s: best alpha %s", model.id, model.best_alpha)
+    return ridge_service.view(model)
+
+
+@flow(name="ridge-predict")
+def ridge_predict(model_id: int, data_uri: str) -> str:
+    """Predict every row of the CSV at ``data_uri``; store the predictions, return their URI."""
+    model, predictions = ridge_tasks.predict_from_uri(model_id, data_uri)
+    uri = ridge_tasks.store_predictions(model, predictions, str(flow_run.id or "local"))
+    get_run_logger().info("%d predictions of model %s stored at %s", len(predictions), model_id, uri)
+    return uri

@@ -1,0 +1,1 @@
+"""The user-facing entry points (HTTP API, CLI). They start flow runs, so they sit above ``flows``."""

@@ -1,0 +1,188 @@
+"""Records: SQLModel tables and the queries the flows, API and CLI share.
+
+SQLite by default, PostgreSQL in production (JSON columns become JSONB there). The
+schema is owned by the Alembic migrations in ``tunefleet/migrations``; ``Database``
+upgrades it on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator
+
+from sqlalchemy import JSON, Column, DateTime, create_engine, event, text, update
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, select
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def json_column(nullable: bool = True) -> Column:
+    return Column(JSON().with_variant(JSONB(), "postgresql"), nullable=nullable)
+
+
+def timestamp_column(nullable: bool = True) -> Column:
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class Status(str, Enum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+class Dataset(SQLModel, table=True):
+    __tablename__ = "datasets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uri: str
+    sha256: str | None = Field(default=None, index=True)  # None for data referenced by URI
+    n_rows: int | None = None  # None until a referenced dataset has been read
+    columns: list[str] = Field(sa_column=json_column(nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class RidgeModel(SQLModel, table=True):
+    __tablename__ = "ridge_models"
+
+    id: int | None = Field(default=None, primary_key=True)
+    status: Status = Field(default=Status.queued, index=True)
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    finished_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    dataset_id: int = Field(foreign_key="datasets.id")
+    target: str
+    n_folds: int
+    fit_intercept: bool = True
+    l2_coef: list[float] = Field(sa_column=json_column(nullable=False))
+    shuffle: bool = False
+    random_state: int | None = None
+    model: dict[str, Any] | None = Field(default=None, sa_column=json_column())
+    cv_results: list[dict[str, Any]] | None = Field(default=None, sa_column=json_column())
+    best_alpha: float | None = None
+    artifact_uri: str | None = None
+    flow_run_id: str | None = None
+
+
+class RecordNotFound(LookupError):
+    pass
+
+
+class StatusConflict(RuntimeError):
+    """A record is not in a state that allows the requested change."""
+
+
+class Database:
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = _engine(url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def migrate(self) -> None:
+        migrate(self.engine)
+
+    # datasets ---------------------------------------------------------------------
+    def add(self, record: SQLModel) -> SQLModel:
+        with self.session() as session:
+            session.add(record)
+            session.commit()
+            session.refresh(record)
+            return record
+
+    def dataset(self, dataset_id: int) -> Dataset:
+        return self._get(Dataset, dataset_id, "dataset")
+
+    # ridge models -----------------------------------------------------------------
+    def ridge_model(self, model_id: int) -> RidgeModel:
+        return self._get(RidgeModel, model_id, "model")
+
+    def ridge_models(self, status: list[Status] | None = None) -> list[RidgeModel]:
+        with self.session() as session:
+            query = select(RidgeModel).order_by(RidgeModel.id)
+            if status:
+                query = query.where(RidgeModel.status.in_(status))
+            return list(session.exec(query))
+
+    def transition(self, model_id: int, allowed_from: set[Status], **values) -> RidgeModel:
+        """Set ``values`` on a model only if its status is in ``allowed_from``: one atomic UPDATE."""
+        with self.session() as session:
+            result = session.exec(
+                update(RidgeModel)
+                .where(RidgeModel.id == model_id, RidgeModel.status.in_(allowed_from))
+                .values(**values)
+            )
+            session.commit()
+        if result.rowcount == 0:
+            current = self.ridge_model(model_id)  # raises RecordNotFound for unknown ids
+            raise StatusConflict(f"model {model_id} is {current.status.value}")
+        return self.ridge_model(model_id)
+
+    def _get(self, table, record_id: int, what: str):
+        with self.session() as session:
+            record = session.get(table, record_id)
+        if record is None:
+            raise RecordNotFound(f"there is no {what} with id={record_id}")
+        return record
+
+
+@lru_cache(maxsize=8)
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+_MIGRATION_LOCK = 74_657_301  # PostgreSQL advisory lock key: one migrator at a time
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to the newest migration (idempotent, safe to run concurrently)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+@lru_cache(maxsize=8)
+def open_database(url: str) -> Database:
+    """The migrated database at ``url`` (migrations run once per process and URL)."""
+    database = Database(url)
+    database.migrate()
+    return database

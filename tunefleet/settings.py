@@ -1,0 +1,64 @@
+"""Configuration from the environment (or a .env file kept outside the repository).
+
+Every variable is prefixed ``TUNEFLEET_``. The embedded defaults need no configuration:
+records in a SQLite file and artifacts in a folder under ``TUNEFLEET_HOME``
+(``~/.tunefleet``). Production points ``TUNEFLEET_DATABASE_URL`` at PostgreSQL and
+``TUNEFLEET_ARTIFACT_ROOT`` at ``s3://bucket/prefix``; S3 credentials come from
+``TUNEFLEET_S3_KEY`` / ``TUNEFLEET_S3_SECRET`` or the usual AWS variables and files.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env_file() -> str | None:
+    path = os.environ.get("TUNEFLEET_ENV_FILE", str(Path.home() / ".config" / "tunefleet" / "env"))
+    return path if Path(path).is_file() else None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TUNEFLEET_", extra="ignore")
+
+    home: Path = Path.home() / ".tunefleet"
+    database_url: SecretStr | None = None
+    artifact_root: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_key: SecretStr | None = None
+    s3_secret: SecretStr | None = None
+    # Names of Prefect blocks (see blocks/) that override the database and storage settings.
+    database_block: str | None = None
+    storage_block: str | None = None
+    # Name of a Prefect deployment ("flow/deployment") that trains ridge models. Unset:
+    # the API and CLI run the flow in their own process (the embedded mode).
+    ridge_deployment: str | None = None
+
+    @property
+    def database(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.home / 'tunefleet.db'}"
+
+    @property
+    def artifacts(self) -> str:
+        return self.artifact_root or str(self.home / "artifacts")
+
+    def storage_options(self, uri: str | None = None) -> dict:
+        """fsspec options for ``uri`` (default: the artifact root); only S3 needs any."""
+        if not (uri or self.artifacts).startswith("s3://"):
+            return {}
+        options: dict = {}
+        if self.s3_endpoint_url:
+            options["endpoint_url"] = self.s3_endpoint_url
+        if self.s3_key is not None and self.s3_secret is not None:
+            options["key"] = self.s3_key.get_secret_value()
+            options["secret"] = self.s3_secret.get_secret_value()
+        return options
+
+
+def get_settings() -> Settings:
+    return Settings(_env_file=_env_file())
