@@ -30,7 +30,7 @@ def retry_unless_input_error(task, task_run, state) -> bool:
 RECORD_RETRIES = dict(retries=3, retry_delay_seconds=[1, 4, 10])
 
 
-@task(**RECORD_RETRIES)
+@task(**RECORD_RETRIES, retry_condition_fn=retry_unless_input_error)
 def queue_from_uri(data_uri: str, params: ridge_service.TrainParams) -> int:
     settings = current_settings()
     return ridge_service.submit_uri(database(settings), settings, data_uri, params).id

@@ -1,0 +1,70 @@
+"""Fixtures that start real services once per session and give each test clean state in them."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import uuid
+
+import pytest
+
+from tests.services import PostgresCluster, PrefectServer, S3Server
+
+S3_KEY, S3_SECRET = "tunefleet-test", "tunefleet-test-secret"  # moto accepts any credentials
+BUCKET = "tunefleet-test"
+
+_prefect: PrefectServer | None = None
+
+
+def pytest_configure(config) -> None:
+    """Start Prefect before anything imports it, so every thread and subprocess sees the same API."""
+    global _prefect
+    if os.environ.get("PYTEST_XDIST_WORKER") is None and not config.option.collectonly:
+        _prefect = PrefectServer().start()
+        os.environ.update(_prefect.env())
+        # Registered before Prefect is imported, so it runs after Prefect's own exit hooks
+        # have flushed logs and events to the server.
+        atexit.register(_prefect.stop)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    cluster = PostgresCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def s3():
+    server = S3Server().start()
+    server.create_bucket(BUCKET, S3_KEY, S3_SECRET)
+    yield server
+    server.stop()
+
+
+def _unique(request) -> str:
+    return f"t_{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(params=["sqlite-local", "postgres-s3"])
+def backend(request, tmp_path, monkeypatch):
+    """Settings for one test: embedded defaults (SQLite + folder) or production (PostgreSQL + S3).
+
+    They are put in the environment, as a deployment would, so flow runs and CLI
+    subprocesses see them too. Returns the settings object.
+    """
+    monkeypatch.setenv("TUNEFLEET_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("TUNEFLEET_ENV_FILE", str(tmp_path / "no-env-file"))
+    for name in ("TUNEFLEET_DATABASE_URL", "TUNEFLEET_ARTIFACT_ROOT", "TUNEFLEET_RIDGE_DEPLOYMENT"):
+        monkeypatch.delenv(name, raising=False)
+    if request.param == "postgres-s3":
+        postgres, s3 = request.getfixturevalue("postgres"), request.getfixturevalue("s3")
+        name = _unique(request)
+        monkeypatch.setenv("TUNEFLEET_DATABASE_URL", postgres.create_database(name))
+        monkeypatch.setenv("TUNEFLEET_ARTIFACT_ROOT", f"s3://{BUCKET}/{name}")
+        monkeypatch.setenv("TUNEFLEET_S3_ENDPOINT_URL", s3.endpoint_url)
+        monkeypatch.setenv("TUNEFLEET_S3_KEY", S3_KEY)
+        monkeypatch.setenv("TUNEFLEET_S3_SECRET", S3_SECRET)
+    from tunefleet.settings import get_settings
+
+    return get_settings()
