@@ -25,7 +25,9 @@ USER_ERRORS = (TabularError, RidgeInputError, RecordNotFound, StatusConflict, Ar
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         return args.handler(args) or 0
     except USER_ERRORS as exc:
@@ -38,7 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    ridge = commands.add_parser("ridge", help="ridge regression with k-fold CV").add_subparsers(dest="action", required=True)
+    ridge = commands.add_parser("ridge", help="ridge regression with k-fold CV").add_subparsers(
+        dest="action", required=True
+    )
     train = ridge.add_parser("train", help="queue (and in embedded mode, run) a training")
     train.add_argument("file", help="CSV file with a header row: a local path or s3:// URI")
     train.add_argument("--target", required=True)

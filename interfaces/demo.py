@@ -46,6 +46,8 @@ def run_demo() -> int:
     predictions = ridge_service.predict(model, sample.to_csv(index=False))
     reference = Ridge(alpha=model.best_alpha).fit(frame[features], frame["target"]).predict(frame[features].head(5))
     console.print(f"predictions for 5 rows (columns reversed): {np.round(predictions, 2).tolist()}")
-    console.print(f"largest difference from scikit-learn Ridge: {np.max(np.abs(np.array(predictions) - reference)):.2e}")
+    console.print(
+        f"largest difference from scikit-learn Ridge: {np.max(np.abs(np.array(predictions) - reference)):.2e}"
+    )
     console.print(f"model artifact: {model.artifact_uri}")
     return 0

@@ -63,11 +63,24 @@ class PostgresCluster:
     def start(self) -> PostgresCluster:
         self._run(str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", "tunefleet", "--auth=trust", "-E", "UTF8")
         options = f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off"
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-o", options, "-l", str(self.base / "log"), "-w", "start")
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.datadir),
+            "-o",
+            options,
+            "-l",
+            str(self.base / "log"),
+            "-w",
+            "start",
+        )
         return self
 
     def stop(self) -> None:
-        subprocess.run([*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"], capture_output=True)
+        subprocess.run(
+            [*self.as_user, str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(self.base, ignore_errors=True)
 
     def url(self, database: str = "postgres") -> str:
@@ -134,7 +147,9 @@ class PrefectServer:
             stdout=open(self.home / "server.log", "wb"),
             stderr=subprocess.STDOUT,
         )
-        wait_for(lambda: urllib.request.urlopen(f"{self.api_url}/health", timeout=2).status == 200, "prefect server", 120)
+        wait_for(
+            lambda: urllib.request.urlopen(f"{self.api_url}/health", timeout=2).status == 200, "prefect server", 120
+        )
         return self
 
     def stop(self) -> None:

@@ -12,7 +12,6 @@ from sklearn.model_selection import GridSearchCV, KFold
 from interfaces.api import create_app
 from tasks.context import artifact_store, database
 from tunefleet import ridge_service
-from tunefleet.records import RidgeModel, Status
 
 SEED_CSV = "a,b,c\n1.0,0.0,2.0\n123.11,0.0,2.0\n5.5,1.0,7.0\n-3.0,2.5,1.0\n8.0,3.0,3.0\n0.5,4.0,9.0\n2.0,1.5,4.0\n9.0,0.3,8.0\n"
 
@@ -39,7 +38,8 @@ def model_count(backend) -> int:
 
 def test_seed_example_train_show_predict(client, backend):
     response = client.post(
-        "/train", json={"data": SEED_CSV, "target": "a", "n_folds": 4, "fit_intercept": True, "l2_coef": [1.0, 10.0, 100.0]}
+        "/train",
+        json={"data": SEED_CSV, "target": "a", "n_folds": 4, "fit_intercept": True, "l2_coef": [1.0, 10.0, 100.0]},
     )
     assert response.status_code == 201, response.text
     assert response.json()["status"] == "queued"
@@ -47,11 +47,13 @@ def test_seed_example_train_show_predict(client, backend):
     assert body["status"] == "succeeded", body["error"]
 
     frame = pd.read_csv(pd.io.common.StringIO(SEED_CSV))
-    search = GridSearchCV(
-        Ridge(), {"alpha": [1.0, 10.0, 100.0]}, cv=KFold(4), scoring="neg_mean_squared_error"
-    ).fit(frame[["b", "c"]], frame["a"])
+    search = GridSearchCV(Ridge(), {"alpha": [1.0, 10.0, 100.0]}, cv=KFold(4), scoring="neg_mean_squared_error").fit(
+        frame[["b", "c"]], frame["a"]
+    )
     assert [row["param_value"] for row in body["cv_results"]] == [1.0, 10.0, 100.0]
-    np.testing.assert_allclose([r["mean_mse"] for r in body["cv_results"]], -search.cv_results_["mean_test_score"], rtol=1e-8)
+    np.testing.assert_allclose(
+        [r["mean_mse"] for r in body["cv_results"]], -search.cv_results_["mean_test_score"], rtol=1e-8
+    )
     assert set(body["model"]["coef"]) == {"b", "c"}
     np.testing.assert_allclose(
         [body["model"]["coef"]["b"], body["model"]["coef"]["c"]], search.best_estimator_.coef_, rtol=1e-8
@@ -59,7 +61,9 @@ def test_seed_example_train_show_predict(client, backend):
     assert body["artifact_uri"] and body["flow_run_id"]
     assert artifact_store(backend).exists(body["artifact_uri"])
 
-    predicted = client.post(f"/model/{body['model_id']}/predict", json={"data": "c,b\n0.0,2.0\n7.0,1.0\n", "model_id": body["model_id"]})
+    predicted = client.post(
+        f"/model/{body['model_id']}/predict", json={"data": "c,b\n0.0,2.0\n7.0,1.0\n", "model_id": body["model_id"]}
+    )
     assert predicted.status_code == 200, predicted.text
     expected = search.best_estimator_.predict(pd.DataFrame({"b": [2.0, 1.0], "c": [0.0, 7.0]}))
     np.testing.assert_allclose(predicted.json()["result"], expected, rtol=1e-8)
@@ -99,7 +103,11 @@ def test_train_rejects_bad_input_and_stores_nothing(client, backend, change, sta
 
 
 def test_train_rejects_nan_alpha_and_malformed_json(client, backend):
-    response = client.post("/train", content=b'{"data": "a,b\\n1,2\\n3,4", "target": "a", "n_folds": 2, "l2_coef": [NaN]}', headers={"content-type": "application/json"})
+    response = client.post(
+        "/train",
+        content=b'{"data": "a,b\\n1,2\\n3,4", "target": "a", "n_folds": 2, "l2_coef": [NaN]}',
+        headers={"content-type": "application/json"},
+    )
     assert response.status_code == 422 and "finite" in response.json()["error"]
     response = client.post("/train", content=b'{"data": ', headers={"content-type": "application/json"})
     assert response.status_code == 400 and "not valid JSON" in response.json()["error"]

@@ -25,7 +25,9 @@ def csv_file(tmp_path):
 
 
 def test_train_show_predict_list(backend, csv_file, tmp_path):
-    trained = run_cli("ridge", "train", str(csv_file), "--target", "a", "--folds", "4", "--l2", "1", "10", "100", "--wait")
+    trained = run_cli(
+        "ridge", "train", str(csv_file), "--target", "a", "--folds", "4", "--l2", "1", "10", "100", "--wait"
+    )
     assert trained.returncode == 0, trained.stderr
     model = json.loads(trained.stdout)
     assert model["status"] == "succeeded" and set(model["model"]["coef"]) == {"b", "c"}

@@ -15,6 +15,7 @@ a thin SVD of its centred training rows, the numerically stable path.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from sklearn.model_selection import KFold
@@ -97,8 +98,8 @@ def ridge_cv(
 
     fold_mse = np.empty((len(alphas), n_folds))
     for k, held_out in enumerate(stats):
-        train_rows = lambda k=k: np.concatenate(folds[:k] + folds[k + 1 :])  # noqa: E731
-        coef, intercepts = _solve(total.minus(held_out), alpha_arr, fit_intercept, lambda: shift.rows(X, y, train_rows()))
+        training_rows = partial(shift.rows, X, y, np.concatenate(folds[:k] + folds[k + 1 :]))
+        coef, intercepts = _solve(total.minus(held_out), alpha_arr, fit_intercept, training_rows)
         sse = held_out.sse(coef, intercepts)
         if sse is None:  # too much cancellation in the closed form: measure the residuals
             Xk, yk = shift.rows(X, y, folds[k])
@@ -107,7 +108,7 @@ def ridge_cv(
         fold_mse[:, k] = sse / held_out.n
 
     best = int(np.argmin(fold_mse.mean(axis=1)))
-    all_rows = lambda: shift.rows(X, y, np.arange(len(y)))  # noqa: E731
+    all_rows = partial(shift.rows, X, y, np.arange(len(y)))
     coef, intercepts = _solve(total, alpha_arr[best : best + 1], fit_intercept, all_rows)
     return RidgeCVResult(
         alphas=alphas,

@@ -82,8 +82,7 @@ def _require_numeric_finite(frame: pd.DataFrame) -> None:
         rows, cols = np.nonzero(bad)
         columns = sorted({frame.columns[c] for c in cols}, key=list(frame.columns).index)
         raise TabularError(
-            f"missing, NaN or infinite values in column(s) {', '.join(columns)} "
-            f"(first at data row {int(rows[0]) + 1})"
+            f"missing, NaN or infinite values in column(s) {', '.join(columns)} (first at data row {int(rows[0]) + 1})"
         )
 
 

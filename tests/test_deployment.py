@@ -1,0 +1,77 @@
+"""Production path of the ridge service: the HTTP API as a process creates flow runs of the
+`ridge-cv` deployment from prefect.yaml; a process worker on the `cpu` pool runs them;
+records go to PostgreSQL and artifacts to S3."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.services import free_port, wait_for
+from tests.test_api import SEED_CSV
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def processes(tmp_path):
+    started: list[subprocess.Popen] = []
+
+    def start(name: str, args: list[str], env: dict) -> subprocess.Popen:
+        log = open(tmp_path / f"{name}.log", "wb")
+        started.append(subprocess.Popen(args, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT))
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.terminate()
+    for process in started:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _prefect(*args: str, env: dict) -> None:
+    result = subprocess.run(
+        [str(BIN / "prefect"), "--no-prompt", *args], env=env, cwd=REPO, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("backend", ["postgres-s3"], indirect=True)
+def test_seed_example_over_http_with_a_worker(backend, processes, tmp_path):
+    env = {**os.environ, "TUNEFLEET_CODE_DIR": str(REPO), "PREFECT_WORKER_QUERY_SECONDS": "1"}
+    subprocess.run(
+        [str(BIN / "prefect"), "work-pool", "create", "cpu", "--type", "process"], env=env, capture_output=True
+    )
+    _prefect("deploy", "--all", env=env)
+    processes("worker", [str(BIN / "prefect"), "worker", "start", "--pool", "cpu"], env)
+
+    port = free_port()
+    api_env = {**env, "TUNEFLEET_RIDGE_DEPLOYMENT": "ridge-cv/ridge-cv"}
+    processes("api", [str(BIN / "tunefleet"), "api", "--port", str(port)], api_env)
+    api = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+    wait_for(lambda: api.get("/health").status_code == 200, "tunefleet api")
+
+    response = api.post(
+        "/train",
+        json={"data": SEED_CSV, "target": "a", "n_folds": 4, "fit_intercept": True, "l2_coef": [1.0, 10.0, 100.0]},
+    )
+    assert response.status_code == 201, response.text
+    model_id = response.json()["model_id"]
+    wait_for(
+        lambda: api.get(f"/model/{model_id}").json()["status"] in ("succeeded", "failed"), "training by the worker", 180
+    )
+    model = api.get(f"/model/{model_id}").json()
+    assert model["status"] == "succeeded", (model["error"], (tmp_path / "worker.log").read_text()[-3000:])
+    assert model["artifact_uri"].startswith("s3://") and model["flow_run_id"]
+    assert set(model["model"]["coef"]) == {"b", "c"}
+
+    predicted = api.post(f"/model/{model_id}/predict", json={"data": "c,b\n0.0,2.0\n0.0,2.0"})
+    coef, intercept = model["model"]["coef"], model["model"]["intercept"]
+    assert predicted.json() == {"result": [pytest.approx(intercept + 2.0 * coef["b"])] * 2}
