@@ -78,6 +78,58 @@ class RidgeModel(SQLModel, table=True):
     flow_run_id: str | None = None
 
 
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True)
+    password_hash: str
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class Experiment(SQLModel, table=True):
+    """A Bayesian-optimisation experiment: its space and settings; its trials hold the data."""
+
+    __tablename__ = "experiments"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(unique=True, index=True)
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    name: str
+    description: str = ""
+    covars: dict[str, Any] = Field(sa_column=json_column(nullable=False))
+    model_type: str
+    acq_func: str
+    maximize: bool = True
+    seed: int = 0
+    initial_points: int = 5
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class TrialStatus(str, Enum):
+    pending = "pending"  # proposed, being evaluated
+    complete = "complete"
+    failed = "failed"
+
+
+class Trial(SQLModel, table=True):
+    """One evaluated (or in-flight) point of an experiment. Rows are only appended or
+    completed, never rewritten, so concurrent tells cannot lose each other."""
+
+    __tablename__ = "trials"
+
+    id: int | None = Field(default=None, primary_key=True)
+    experiment_id: int = Field(foreign_key="experiments.id", index=True)
+    covars: dict[str, Any] = Field(sa_column=json_column(nullable=False))
+    response: float | None = None
+    status: TrialStatus = Field(default=TrialStatus.complete)
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+
+
 class RecordNotFound(LookupError):
     pass
 

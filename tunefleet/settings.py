@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     s3_key: SecretStr | None = None
     s3_secret: SecretStr | None = None
+    # Signs the API's JWTs; unset on the embedded defaults, where a key file in `home` is used.
+    jwt_secret: SecretStr | None = None
     # Names of Prefect blocks (see blocks/) that override the database and storage settings.
     database_block: str | None = None
     storage_block: str | None = None
