@@ -134,7 +134,11 @@ class RecordNotFound(LookupError):
     pass
 
 
-class StatusConflict(RuntimeError):
+class Conflict(RuntimeError):
+    """The request contradicts what is stored (a duplicate, a wrong state)."""
+
+
+class StatusConflict(Conflict):
     """A record is not in a state that allows the requested change."""
 
 
@@ -186,6 +190,14 @@ class Database:
             current = self.ridge_model(model_id)  # raises RecordNotFound for unknown ids
             raise StatusConflict(f"model {model_id} is {current.status.value}")
         return self.ridge_model(model_id)
+
+    # users ------------------------------------------------------------------------
+    def user(self, user_id: int) -> User:
+        return self._get(User, user_id, "user")
+
+    def user_by_email(self, email: str) -> User | None:
+        with self.session() as session:
+            return session.exec(select(User).where(User.email == email)).first()
 
     def _get(self, table, record_id: int, what: str):
         with self.session() as session:

@@ -1,0 +1,70 @@
+"""``tunefleet bo run``: the closed-loop tuning flow in this process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from interfaces.commands.output import emit
+from tunefleet.experiments import ExperimentError
+
+
+def register(commands) -> None:
+    bo = commands.add_parser("bo", help="closed-loop Bayesian optimisation").add_subparsers(dest="action", required=True)
+    run = bo.add_parser("run", help="run the bo-tuning flow here (a Prefect flow run)")
+    run.add_argument("space", nargs="?", help="JSON file with covars, or an /experiment/new body")
+    run.add_argument("--objective", required=True, help="module:function, script.py:function or sklearn:Estimator")
+    run.add_argument("--objective-args", default="{}", help="JSON object passed to the objective")
+    run.add_argument("--iterations", type=int, default=10, help="rounds of ask / evaluate / tell")
+    run.add_argument("--batch", type=int, default=1, help="points per round, evaluated in parallel")
+    run.add_argument("--initial-points", type=int, default=5)
+    run.add_argument("--model", default="SingleTaskGP")
+    run.add_argument("--acquisition", default="ExpectedImprovement")
+    run.add_argument("--minimize", action="store_true")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--engine", choices=["thread", "dask", "ray"], default="thread")
+    run.add_argument("--address", help="an existing Dask scheduler or Ray cluster")
+    run.add_argument("--experiment", help="uuid of an experiment to continue")
+    run.add_argument("--name", default=None)
+    run.set_defaults(handler=run_tuning)
+
+
+def run_tuning(args) -> int:
+    from flows.bo import bo_tuning
+
+    if not args.space and not args.experiment:
+        raise ExperimentError("give a SPACE file, or --experiment UUID to continue one")
+    covars = None
+    name = args.name
+    if args.space:
+        body = _json(Path(args.space).read_text(), args.space)
+        covars = body.get("covars", body)
+        name = name or body.get("name") or Path(args.space).stem
+    report = bo_tuning(
+        covars=covars,
+        objective=args.objective,
+        objective_args=_json(args.objective_args, "--objective-args"),
+        experiment=args.experiment,
+        name=name or "bo-tuning",
+        model_type=args.model,
+        acq_func=args.acquisition,
+        direction="minimize" if args.minimize else "maximize",
+        iterations=args.iterations,
+        batch_size=args.batch,
+        initial_points=args.initial_points,
+        seed=args.seed,
+        engine=args.engine,
+        address=args.address,
+    )
+    emit(report)
+    return 0 if report["n_told"] else 1
+
+
+def _json(text: str, where: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ExperimentError(f"{where} is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ExperimentError(f"{where} must be a JSON object")
+    return value

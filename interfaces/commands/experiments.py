@@ -1,0 +1,112 @@
+"""``tunefleet user create`` and ``tunefleet experiment new|ask|tell|show|list`` (operator side:
+the CLI works on the records directly and sees every experiment)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from pathlib import Path
+
+from interfaces.commands.output import emit, line
+from tasks.context import database
+from tunefleet import experiments, pandas_json
+from tunefleet.records import RecordNotFound
+
+
+def register(commands) -> None:
+    user = commands.add_parser("user", help="API users (no open sign-up)").add_subparsers(dest="action", required=True)
+    create = user.add_parser("create", help="create a user of the HTTP API")
+    create.add_argument("email")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    create.set_defaults(handler=create_user)
+
+    experiment = commands.add_parser("experiment", help="ask/tell Bayesian-optimisation experiments").add_subparsers(
+        dest="action", required=True
+    )
+    new = experiment.add_parser("new", help="create an experiment from a JSON file (the /experiment/new body)")
+    new.add_argument("spec", help="JSON file: {name, description, covars, model_type, acq_func, maximize, seed}")
+    new.add_argument("--name", help="overrides the file's name")
+    new.add_argument("--owner", help="email of the API user who will own it")
+    new.set_defaults(handler=new_experiment)
+    ask = experiment.add_parser("ask", help="propose the next point(s)")
+    ask.add_argument("exp_uuid")
+    ask.add_argument("-n", type=int, default=1, help="how many points")
+    ask.set_defaults(handler=lambda args: emit(experiments.ask(database(), _experiment(args.exp_uuid), args.n)))
+    tell = experiment.add_parser("tell", help="record evaluated point(s)")
+    tell.add_argument("exp_uuid")
+    tell.add_argument("covars", help='JSON: {"x": 1, ...}, a list of such rows, or pandas to_json output')
+    tell.add_argument("response", type=float, nargs="+", help="one response per row")
+    tell.set_defaults(handler=tell_results)
+    show = experiment.add_parser("show", help="an experiment, its best point and its trials")
+    show.add_argument("exp_uuid")
+    show.set_defaults(handler=show_experiment)
+    experiment.add_parser("list", help="all experiments, one line each").set_defaults(handler=list_experiments)
+
+
+def create_user(args) -> None:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise experiments.ExperimentError("the passwords differ")
+    else:
+        raise experiments.ExperimentError("no terminal to ask for a password: use --password-stdin")
+    try:
+        user = experiments.create_user(database(), args.email, password)
+    except ValueError as exc:
+        raise experiments.ExperimentError(str(exc)) from exc
+    emit({"id": user.id, "email": user.email})
+
+
+def new_experiment(args) -> None:
+    try:
+        body = json.loads(Path(args.spec).read_text())
+    except json.JSONDecodeError as exc:
+        raise experiments.ExperimentError(f"{args.spec} is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict) or "covars" not in body:
+        raise experiments.ExperimentError(f"{args.spec} must be an object with 'covars'")
+    if args.name:
+        body["name"] = args.name
+    body.setdefault("name", Path(args.spec).stem)
+    owner_id = None
+    if args.owner:
+        owner = database().user_by_email(args.owner.strip().lower())
+        if owner is None:
+            raise RecordNotFound(f"there is no user {args.owner}")
+        owner_id = owner.id
+    known = experiments.ExperimentSpec.__dataclass_fields__
+    unknown = sorted(set(body) - set(known))
+    if unknown:
+        raise experiments.ExperimentError(f"unknown fields in {args.spec}: {', '.join(unknown)}")
+    exp = experiments.create_experiment(database(), experiments.ExperimentSpec(**body), owner_id)
+    emit({"exp_uuid": exp.uuid, "name": exp.name})
+
+
+def tell_results(args) -> None:
+    db = database()
+    exp = _experiment(args.exp_uuid)
+    points = pandas_json.rows(args.covars, "covars", set(exp.covars))
+    experiments.tell(db, exp, points, args.response)
+    emit(experiments.summary(db, exp).__dict__)
+
+
+def show_experiment(args) -> None:
+    db = database()
+    exp = _experiment(args.exp_uuid)
+    document = exp.model_dump(exclude={"id", "owner_id"})
+    document["summary"] = experiments.summary(db, exp).__dict__
+    document["trials"] = [{"covars": t.covars, "response": t.response} for t in experiments.trials(db, exp)]
+    emit(document)
+
+
+def list_experiments(args) -> None:
+    db = database()
+    for exp in experiments.all_experiments(db):
+        best = experiments.summary(db, exp)
+        line(f"{exp.uuid}\t{exp.name}\ttold={best.n_told}\tbest={best.best_response}")
+
+
+def _experiment(exp_uuid: str):
+    return experiments.experiment(database(), exp_uuid)

@@ -1,0 +1,123 @@
+"""Ask / tell Bayesian optimisation over HTTP, in the seed's shapes (JWT-authenticated)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from interfaces.routes.common import Services, current_user, services
+from tunefleet import experiments, pandas_json
+from tunefleet.records import Experiment, User
+
+router = APIRouter(tags=["experiments"])
+
+RESPONSE_COLUMN = "Response"
+
+
+class NewExperiment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    covars: dict[str, dict[str, Any]] = Field(description="{name: {vtype: int|cont|cat, guess, min, max, options}}")
+    model_type: str = "SingleTaskGP"
+    acq_func: str = "ExpectedImprovement"
+    maximize: StrictBool = Field(default=True, description="false to minimise the response")
+    seed: StrictInt = 0
+    initial_points: StrictInt = Field(default=5, ge=1, le=1000, description="guess + Sobol points before the GP")
+
+
+class Tell(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    covars_tell: Any = Field(description="covariates as pandas to_json (any orient) or JSON rows")
+    response_tell: Any = Field(description="one 'Response' column as pandas to_json, or a list of numbers")
+    exp_uuid: str | None = Field(default=None, description="optional; must match the path if given")
+
+
+@router.post("/experiment/new", status_code=201)
+def new(body: NewExperiment, user: User = Depends(current_user), svc: Services = Depends(services)) -> dict:
+    spec = experiments.ExperimentSpec(**body.model_dump())
+    return _describe(svc, experiments.create_experiment(svc.db, spec, owner_id=user.id))
+
+
+@router.get("/experiment/ask/{exp_uuid}")
+def ask(
+    exp_uuid: str,
+    n: int = Query(default=1, ge=1, le=64, description="how many points to propose (q)"),
+    user: User = Depends(current_user),
+    svc: Services = Depends(services),
+) -> dict:
+    exp = experiments.experiment(svc.db, exp_uuid, user.id)
+    proposals = experiments.ask(svc.db, exp, n)
+    return {
+        "exp_uuid": exp.uuid,
+        "time_updated": experiments.summary(svc.db, exp).time_updated,
+        "covars_next_exp": json.dumps(proposals),  # records orient, as the seed's clients read it
+    }
+
+
+@router.post("/experiment/tell/{exp_uuid}")
+def tell(exp_uuid: str, body: Tell, user: User = Depends(current_user), svc: Services = Depends(services)) -> dict:
+    if body.exp_uuid is not None and body.exp_uuid != exp_uuid:
+        raise experiments.TellError(f"exp_uuid in the body ({body.exp_uuid}) differs from the path ({exp_uuid})")
+    exp = experiments.experiment(svc.db, exp_uuid, user.id)
+    points = pandas_json.rows(body.covars_tell, "covars_tell", set(exp.covars))
+    responses = _responses(body.response_tell)
+    experiments.tell(svc.db, exp, points, responses)
+    result = experiments.summary(svc.db, exp)
+    return {
+        "exp_uuid": exp.uuid,
+        "covars_tell": json.dumps(points),
+        "response_tell": json.dumps([{RESPONSE_COLUMN: r} for r in responses]),
+        "best_response": pandas_json.to_columns_json({RESPONSE_COLUMN: result.best_response}),
+        "covars_best_response": pandas_json.to_columns_json(result.covars_best_response),
+        "covars_sampled_iter": result.n_told,
+        "response_sampled_iter": result.n_told,
+        "time_updated": result.time_updated,
+    }
+
+
+@router.get("/experiment/{exp_uuid}")
+def show(exp_uuid: str, user: User = Depends(current_user), svc: Services = Depends(services)) -> dict:
+    exp = experiments.experiment(svc.db, exp_uuid, user.id)
+    document = _describe(svc, exp)
+    document["trials"] = [{"covars": t.covars, "response": t.response} for t in experiments.trials(svc.db, exp)]
+    return document
+
+
+@router.get("/experiments")
+def mine(user: User = Depends(current_user), svc: Services = Depends(services)) -> list[dict]:
+    return [_describe(svc, exp) for exp in experiments.experiments_of(svc.db, user.id)]
+
+
+def _responses(value: Any) -> list:
+    if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
+        return value  # a plain list of numbers
+    rows = pandas_json.rows(value, "response_tell", {RESPONSE_COLUMN})
+    if any(len(row) != 1 for row in rows):
+        raise experiments.TellError(f"response_tell must have exactly one column ({RESPONSE_COLUMN!r})")
+    return [next(iter(row.values())) for row in rows]
+
+
+def _describe(svc: Services, exp: Experiment) -> dict:
+    result = experiments.summary(svc.db, exp)
+    return {
+        "exp_uuid": exp.uuid,
+        "name": exp.name,
+        "description": exp.description,
+        "covars": exp.covars,
+        "model_type": exp.model_type,
+        "acq_func": exp.acq_func,
+        "maximize": exp.maximize,
+        "seed": exp.seed,
+        "initial_points": exp.initial_points,
+        "best_response": result.best_response,
+        "covars_best_response": result.covars_best_response,
+        "n_told": result.n_told,
+        "time_created": exp.created_at.isoformat(),
+        "time_updated": result.time_updated,
+    }

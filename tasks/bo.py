@@ -1,0 +1,85 @@
+"""Prefect tasks of Bayesian-optimisation tuning: records, proposals, evaluations, reports."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from tasks.context import artifact_store, database
+from tunefleet import experiments, objectives, reports
+from tunefleet.records import Experiment, Trial, TrialStatus
+
+RECORD_RETRIES = dict(retries=3, retry_delay_seconds=[1, 4, 10])
+
+
+@task(**RECORD_RETRIES)
+def open_experiment(spec: experiments.ExperimentSpec, exp_uuid: str | None) -> Experiment:
+    """The experiment to continue (``exp_uuid``), or a new one from ``spec``."""
+    db = database()
+    if exp_uuid:
+        return experiments.experiment(db, exp_uuid)
+    return experiments.create_experiment(db, spec)
+
+
+@task(**RECORD_RETRIES)
+def trial_counts(exp: Experiment) -> dict[str, int]:
+    return experiments.count_trials(database(), exp)
+
+
+@task(**RECORD_RETRIES)
+def propose_batch(exp: Experiment, q: int) -> list[Trial]:
+    return experiments.propose(database(), exp, q)
+
+
+@task
+def check_objective(objective: str, objective_args: dict) -> None:
+    """Fail before any trial starts when the objective cannot be loaded."""
+    objectives.resolve(objective, objective_args)
+
+
+@task
+def evaluate(objective: str, objective_args: dict, point: dict) -> float:
+    return objectives.resolve(objective, objective_args)(**point)
+
+
+@task(**RECORD_RETRIES)
+def record_outcomes(outcomes: list[tuple[int, float | None, str | None]]) -> None:
+    """(trial id, response, error) for each evaluated point of a round."""
+    db = database()
+    for trial_id, response, error in outcomes:
+        experiments.finish(db, trial_id, response, error)
+
+
+@task(**RECORD_RETRIES)
+def publish_report(exp: Experiment) -> dict:
+    """Trials table and best-so-far plot in Prefect and in the artifact store; the summary."""
+    db = database()
+    done = experiments.trials(db, exp, status=None)
+    complete = [t for t in done if t.status is TrialStatus.complete]
+    create_table_artifact(
+        key=f"bo-{exp.uuid}-trials",
+        table=[{**t.covars, "response": t.response, "status": t.status.value, "error": t.error} for t in done],
+        description=f"Trials of experiment {exp.name} ({exp.uuid})",
+    )
+    summary = experiments.summary(db, exp)
+    plot_uri = None
+    if complete:
+        png = reports.best_so_far_png([t.response for t in complete], exp.maximize, f"{exp.name}: best so far")
+        plot_uri = artifact_store().put_bytes(f"experiments/{exp.uuid}/best_so_far.png", png)
+    create_markdown_artifact(
+        key=f"bo-{exp.uuid}-summary",
+        markdown=(
+            f"# {exp.name}\n\nExperiment `{exp.uuid}`: {summary.n_told} evaluations, "
+            f"{'maximising' if exp.maximize else 'minimising'}.\n\n"
+            f"Best response **{summary.best_response}** at `{summary.covars_best_response}`.\n\n"
+            f"Best-so-far plot: `{plot_uri}`\n"
+        ),
+    )
+    return {
+        "exp_uuid": exp.uuid,
+        "best_response": summary.best_response,
+        "covars_best_response": summary.covars_best_response,
+        "n_told": summary.n_told,
+        "failed": len(done) - len(complete),
+        "plot_uri": plot_uri,
+    }

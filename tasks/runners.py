@@ -1,0 +1,38 @@
+"""The task runner a flow evaluates on, chosen by configuration, never by code changes.
+
+``thread`` — Prefect's thread pool (light work); ``dask`` — a DaskTaskRunner on a
+local cluster, or on the scheduler at ``address``; ``ray`` — a RayTaskRunner on local
+Ray, or on the cluster at ``address``. A ``ComputeCluster`` block can name them.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+
+ENGINES = ("thread", "dask", "ray")
+
+
+def task_runner(engine: str = "thread", address: str | None = None, workers: int | None = None) -> TaskRunner:
+    workers = workers or os.cpu_count() or 1
+    if engine == "thread":
+        return ThreadPoolTaskRunner(max_workers=workers)
+    if engine == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        if address:
+            return DaskTaskRunner(address=address)
+        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True})
+    if engine == "ray":
+        from prefect_ray import RayTaskRunner
+
+        return RayTaskRunner(address=address, init_kwargs={"num_cpus": workers} if not address else None)
+    raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+def runner_from_block(name: str) -> TaskRunner:
+    from blocks.compute import ComputeCluster
+
+    cluster = ComputeCluster.load(name)
+    return task_runner(cluster.engine, cluster.address)

@@ -1,0 +1,240 @@
+"""Users and Bayesian-optimisation experiments driven by ask / tell — the service's core.
+
+An experiment's state is its complete trials: every ask rebuilds the optimiser from
+them, so nothing but the records is needed to continue after a crash, and concurrent
+tells only ever append rows.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+import uuid as uuidlib
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from tunefleet import auth, bayesopt
+from tunefleet.records import Conflict, Database, Experiment, RecordNotFound, Trial, TrialStatus, User, utcnow
+from tunefleet.space import Space
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ExperimentError(ValueError):
+    """An experiment definition or request that cannot be used; the message says why."""
+
+
+class TellError(ExperimentError):
+    """Told data that cannot be recorded; nothing of that tell is stored."""
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checking a password against this costs as much as against a real user's hash, so
+    the answer time does not tell whether an email is registered."""
+    return auth.hash_password(secrets.token_urlsafe(16))
+
+
+# users ----------------------------------------------------------------------------
+def create_user(db: Database, email: str, password: str) -> User:
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise ValueError(f"{email!r} is not an email address")
+    user = User(email=email, password_hash=auth.hash_password(password))
+    try:
+        return db.add(user)
+    except IntegrityError as exc:
+        raise Conflict(f"a user with email {email} already exists") from exc
+
+
+def authenticate(db: Database, email: str, password: str) -> User:
+    user = db.user_by_email(email.strip().lower())
+    if not auth.verify_password(password, user.password_hash if user else _dummy_hash()) or user is None:
+        raise auth.AuthError("incorrect email or password")
+    if not user.active:
+        raise auth.AuthError("user is disabled")
+    return user
+
+
+# experiments ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExperimentSpec:
+    name: str
+    covars: dict
+    description: str = ""
+    model_type: str = "SingleTaskGP"
+    acq_func: str = "ExpectedImprovement"
+    maximize: bool = True
+    seed: int = 0
+    initial_points: int = 5
+
+
+def create_experiment(db: Database, spec: ExperimentSpec, owner_id: int | None = None) -> Experiment:
+    """Validate the space and the model / acquisition names, then store the experiment."""
+    space = Space.from_covars(spec.covars)
+    try:
+        bayesopt.Optimizer(space, model=spec.model_type, acquisition=spec.acq_func)
+    except ValueError as exc:  # an unknown model or acquisition name
+        raise ExperimentError(str(exc)) from exc
+    if spec.initial_points < 1:
+        raise ExperimentError(f"initial_points must be at least 1, got {spec.initial_points}")
+    return db.add(
+        Experiment(
+            uuid=str(uuidlib.uuid4()),
+            owner_id=owner_id,
+            name=spec.name,
+            description=spec.description,
+            covars=space.to_dict(),
+            model_type=spec.model_type,
+            acq_func=spec.acq_func,
+            maximize=spec.maximize,
+            seed=spec.seed,
+            initial_points=spec.initial_points,
+        )
+    )
+
+
+def experiment(db: Database, exp_uuid: str, owner_id: int | None = None) -> Experiment:
+    """The experiment ``exp_uuid`` if ``owner_id`` owns it; another user's is reported as missing."""
+    with db.session() as session:
+        found = session.exec(select(Experiment).where(Experiment.uuid == exp_uuid)).first()
+    if found is None or (owner_id is not None and found.owner_id != owner_id):
+        raise RecordNotFound(f"there is no experiment {exp_uuid}")
+    return found
+
+
+def experiments_of(db: Database, owner_id: int) -> list[Experiment]:
+    with db.session() as session:
+        return list(session.exec(select(Experiment).where(Experiment.owner_id == owner_id).order_by(Experiment.id)))
+
+
+def all_experiments(db: Database) -> list[Experiment]:
+    with db.session() as session:
+        return list(session.exec(select(Experiment).order_by(Experiment.id)))
+
+
+def trials(db: Database, exp: Experiment, status: TrialStatus | None = TrialStatus.complete) -> list[Trial]:
+    with db.session() as session:
+        query = select(Trial).where(Trial.experiment_id == exp.id).order_by(Trial.id)
+        if status is not None:
+            query = query.where(Trial.status == status)
+        return list(session.exec(query))
+
+
+def optimizer(db: Database, exp: Experiment) -> bayesopt.Optimizer:
+    """The optimiser rebuilt from the experiment's complete trials alone."""
+    told = trials(db, exp)
+    engine = bayesopt.Optimizer(
+        Space.from_covars(exp.covars),
+        model=exp.model_type,
+        acquisition=exp.acq_func,
+        maximize=exp.maximize,
+        initial_points=exp.initial_points,
+        seed=exp.seed,
+    )
+    if told:
+        engine.tell([t.covars for t in told], [t.response for t in told])
+    return engine
+
+
+def ask(db: Database, exp: Experiment, n: int = 1) -> list[dict]:
+    if not 1 <= n <= 64:
+        raise ExperimentError(f"n must be between 1 and 64, got {n}")
+    return optimizer(db, exp).ask(n)
+
+
+def tell(db: Database, exp: Experiment, points: list[dict], responses: list[float]) -> list[Trial]:
+    """Record evaluated points: all of them or, if any is invalid, none."""
+    if len(points) != len(responses):
+        raise TellError(f"covars_tell has {len(points)} rows but response_tell has {len(responses)}")
+    if not points:
+        raise TellError("covars_tell has no rows")
+    space = Space.from_covars(exp.covars)
+    clean = [space.validate_point(point) for point in points]
+    values = [_finite_response(value, row) for row, value in enumerate(responses)]
+    now = utcnow()
+    rows = [Trial(experiment_id=exp.id, covars=c, response=v, finished_at=now) for c, v in zip(clean, values)]
+    with db.session() as session:
+        session.add_all(rows)
+        session.exec(update(Experiment).where(Experiment.id == exp.id).values(updated_at=now))
+        session.commit()
+    return rows
+
+
+def propose(db: Database, exp: Experiment, q: int) -> list[Trial]:
+    """Points to evaluate next, recorded as pending before anyone evaluates them.
+
+    Pending trials left by an interrupted run come first, so a point in flight at a crash
+    is evaluated once after the restart, not proposed again beside a new one.
+    """
+    pending = trials(db, exp, TrialStatus.pending)
+    if pending:
+        return pending[:q]
+    rows = [Trial(experiment_id=exp.id, covars=point, status=TrialStatus.pending) for point in ask(db, exp, q)]
+    with db.session() as session:
+        session.add_all(rows)
+        session.commit()
+        for row in rows:
+            session.refresh(row)
+    return rows
+
+
+def finish(db: Database, trial_id: int, response: float | None = None, error: str | None = None) -> None:
+    """Complete a pending trial with its response, or fail it with the error; only once."""
+    values = dict(status=TrialStatus.failed, error=error) if error else dict(status=TrialStatus.complete)
+    if not error:
+        values["response"] = _finite_response(response, trial_id)
+    now = utcnow()
+    with db.session() as session:
+        done = session.exec(
+            update(Trial).where(Trial.id == trial_id, Trial.status == TrialStatus.pending).values(finished_at=now, **values)
+        )
+        owner = select(Trial.experiment_id).where(Trial.id == trial_id).scalar_subquery()
+        session.exec(update(Experiment).where(Experiment.id == owner).values(updated_at=now))
+        session.commit()
+    if done.rowcount == 0:
+        raise Conflict(f"trial {trial_id} is not pending")
+
+
+def count_trials(db: Database, exp: Experiment) -> dict[str, int]:
+    with db.session() as session:
+        counts = session.exec(
+            select(Trial.status, func.count()).where(Trial.experiment_id == exp.id).group_by(Trial.status)
+        ).all()
+    return {TrialStatus(status).value: int(n) for status, n in counts}
+
+
+def _finite_response(value, row: int) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TellError(f"response_tell row {row}: {value!r} is not a number")
+    if not math.isfinite(value):
+        raise TellError(f"response_tell row {row}: {value!r} is not finite")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Summary:
+    best_response: float | None
+    covars_best_response: dict | None
+    n_told: int
+    time_updated: str
+
+
+def summary(db: Database, exp: Experiment) -> Summary:
+    best_first = Trial.response.desc() if exp.maximize else Trial.response.asc()
+    with db.session() as session:
+        where = (Trial.experiment_id == exp.id, Trial.status == TrialStatus.complete)
+        best = session.exec(select(Trial).where(*where).order_by(best_first, Trial.id).limit(1)).first()
+        count = session.exec(select(func.count()).select_from(Trial).where(*where)).one()
+        updated = session.exec(select(Experiment.updated_at).where(Experiment.id == exp.id)).one()
+    return Summary(
+        best_response=best.response if best else None,
+        covars_best_response=best.covars if best else None,
+        n_told=int(count),
+        time_updated=updated.isoformat(),
+    )
