@@ -18,7 +18,7 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from tunefleet import auth, bayesopt
+from tunefleet import auth
 from tunefleet.records import Conflict, Database, Experiment, RecordNotFound, Trial, TrialStatus, User, utcnow
 from tunefleet.space import Space
 
@@ -76,6 +76,8 @@ class ExperimentSpec:
 
 def create_experiment(db: Database, spec: ExperimentSpec, owner_id: int | None = None) -> Experiment:
     """Validate the space and the model / acquisition names, then store the experiment."""
+    from tunefleet import bayesopt  # torch: imported only where an optimiser is built (CLI start-up)
+
     space = Space.from_covars(spec.covars)
     try:
         bayesopt.Optimizer(space, model=spec.model_type, acquisition=spec.acq_func)
@@ -126,8 +128,10 @@ def trials(db: Database, exp: Experiment, status: TrialStatus | None = TrialStat
         return list(session.exec(query))
 
 
-def optimizer(db: Database, exp: Experiment) -> bayesopt.Optimizer:
-    """The optimiser rebuilt from the experiment's complete trials alone."""
+def optimizer(db: Database, exp: Experiment):
+    """The optimiser (a ``bayesopt.Optimizer``) rebuilt from the experiment's complete trials alone."""
+    from tunefleet import bayesopt
+
     told = trials(db, exp)
     engine = bayesopt.Optimizer(
         Space.from_covars(exp.covars),

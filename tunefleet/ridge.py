@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
-from sklearn.model_selection import KFold
 
 # Above this condition number of (G + alpha I) the Gram path loses more digits than we
 # accept (float64 keeps ~16; the Gram matrix squares the data's condition number).
@@ -90,6 +89,8 @@ def ridge_cv(
         raise RidgeInputError("data contains NaN or infinite values")
     alphas = validate_params(X.shape[0], n_folds, alphas)
     alpha_arr = np.asarray(alphas)
+
+    from sklearn.model_selection import KFold  # sklearn + scipy.stats: ~1 s of CLI start-up otherwise
 
     folds = [test for _, test in KFold(n_folds, shuffle=shuffle, random_state=random_state).split(X)]
     shift = _Shift.for_data(X, y, fit_intercept)

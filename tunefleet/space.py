@@ -26,7 +26,6 @@ from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
-from scipy.stats import qmc
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
@@ -304,6 +303,8 @@ class Space:
     # sampling ---------------------------------------------------------------------
     def sobol(self, n: int, seed: int, skip: int = 0) -> list[dict]:
         """Points ``skip`` .. ``skip + n - 1`` of a scrambled Sobol sequence (one dimension per variable)."""
+        from scipy.stats import qmc  # scipy.stats costs ~1 s to import: only when sampling
+
         engine = qmc.Sobol(d=len(self.variables), scramble=True, seed=seed)
         if skip:
             engine.fast_forward(skip)
