@@ -2,6 +2,7 @@
 `ridge-cv` deployment from prefect.yaml; a process worker on the `cpu` pool runs them;
 records go to PostgreSQL and artifacts to S3."""
 
+import json
 import os
 import subprocess
 import sys
@@ -36,20 +37,22 @@ def processes(tmp_path):
             process.kill()
 
 
-def _prefect(*args: str, env: dict) -> None:
-    result = subprocess.run(
-        [str(BIN / "prefect"), "--no-prompt", *args], env=env, cwd=REPO, capture_output=True, text=True
-    )
+def _deploy(env: dict) -> dict:
+    result = subprocess.run([str(BIN / "tunefleet"), "deploy"], env=env, cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
 
 
 @pytest.mark.parametrize("backend", ["postgres-s3"], indirect=True)
 def test_seed_example_over_http_with_a_worker(backend, processes, tmp_path):
     env = {**os.environ, "TUNEFLEET_CODE_DIR": str(REPO), "PREFECT_WORKER_QUERY_SECONDS": "1"}
-    subprocess.run(
-        [str(BIN / "prefect"), "work-pool", "create", "cpu", "--type", "process"], env=env, capture_output=True
+    first = _deploy(env)
+    assert _deploy(env)["work_pools_created"] == []  # idempotent: the second run creates nothing
+    assert set(first["work_pools_created"]) <= {"cpu", "gpu"}
+    listed = subprocess.run(
+        [str(BIN / "prefect"), "deployment", "ls"], env={**env, "COLUMNS": "250"}, capture_output=True, text=True
     )
-    _prefect("deploy", "--all", env=env)
+    assert all(name in listed.stdout for name in ("ridge-cv", "ridge-predict", "bo-tuning"))
     processes("worker", [str(BIN / "prefect"), "worker", "start", "--pool", "cpu"], env)
 
     port = free_port()
