@@ -28,6 +28,7 @@ class InProcessLauncher:
 
     def train(self, model_id: int) -> None:
         context = contextvars.copy_context()  # carries Prefect's settings into the thread
+        self._pending = [future for future in self._pending if not future.done()]  # a long-lived API keeps none
         self._pending.append(self._pool.submit(context.run, _train_here, model_id))
 
     def recover(self, db: Database) -> None:

@@ -49,13 +49,13 @@ class RidgeCVResult:
         ]
 
 
-def validate_params(n_rows: int, n_folds: int, alphas) -> list[float]:
-    """Check CV parameters against the data size; return the alphas as floats."""
+def validate_params(n_rows: int | None, n_folds: int, alphas) -> list[float]:
+    """Check CV parameters (against the data size, when it is known); return the alphas as floats."""
     if isinstance(n_folds, bool) or not isinstance(n_folds, (int, np.integer)):
         raise RidgeInputError(f"n_folds must be an integer, got {n_folds!r}")
     if n_folds < 2:
         raise RidgeInputError(f"n_folds must be at least 2, got {n_folds}")
-    if n_folds > n_rows:
+    if n_rows is not None and n_folds > n_rows:
         raise RidgeInputError(f"n_folds={n_folds} is greater than the number of rows ({n_rows})")
     if alphas is None or len(alphas) == 0:
         raise RidgeInputError("l2_coef must list at least one value")

@@ -53,7 +53,7 @@ def submit_csv(db: Database, store: ArtifactStore, data: str | bytes, params: Tr
 
 def submit_uri(db: Database, settings, uri: str, params: TrainParams) -> RidgeModel:
     """Queue a model on data referenced by URI (too big for a request); only its header is read now."""
-    ridge.validate_params(max(params.n_folds, 2), params.n_folds, params.l2_coef)
+    ridge.validate_params(None, params.n_folds, params.l2_coef)  # the row count is known once the flow reads it
     with open_uri(uri, settings, "rt") as handle:
         header = handle.readline()
     columns = [name.strip() for name in header.strip().split(",")] if header.strip() else []
