@@ -8,7 +8,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
 from tasks import bo as bo_tasks
-from tasks.runners import task_runner
+from tasks.runners import runner_from_block, task_runner
 from tunefleet.experiments import ExperimentSpec
 
 
@@ -28,13 +28,15 @@ def bo_tuning(
     seed: int = 0,
     engine: Literal["thread", "dask", "ray"] = "thread",
     address: str | None = None,
+    compute_block: str | None = None,
 ) -> dict:
     """Tune ``objective`` over ``covars`` for ``iterations`` rounds of ``batch_size`` points.
 
     The budget is ``iterations × batch_size`` evaluations for the experiment as a whole: a
     re-run with ``experiment=<uuid>`` continues from its records (points that were in
     flight are evaluated first, once) until the budget is spent. Evaluations run on the
-    ``engine`` task runner (``address`` for an existing Dask or Ray cluster).
+    ``engine`` task runner (``address`` for an existing Dask or Ray cluster), or on the
+    one a saved ``ComputeCluster`` block named ``compute_block`` describes.
     """
     logger = get_run_logger()
     if experiment is None and not covars:
@@ -52,7 +54,8 @@ def bo_tuning(
     exp = bo_tasks.open_experiment(spec, experiment)
     budget = iterations * batch_size
     progress = create_progress_artifact(0.0, description=f"evaluations of {exp.name} ({exp.uuid})")
-    with task_runner(engine, address) as runner:
+    runner = runner_from_block(compute_block) if compute_block else task_runner(engine, address)
+    with runner:
         while (done := _finished(bo_tasks.trial_counts(exp))) < budget:
             batch = bo_tasks.propose_batch(exp, min(batch_size, budget - done))
             futures = [

@@ -5,11 +5,9 @@ from __future__ import annotations
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from tasks.context import artifact_store, database
+from tasks.context import RECORD_RETRIES, artifact_store, database
 from tunefleet import experiments, objectives, reports
 from tunefleet.records import Experiment, Trial, TrialStatus
-
-RECORD_RETRIES = dict(retries=3, retry_delay_seconds=[1, 4, 10])
 
 
 @task(**RECORD_RETRIES)

@@ -6,6 +6,10 @@ from tunefleet.records import Database, open_database
 from tunefleet.settings import Settings, get_settings
 from tunefleet.storage import ArtifactStore
 
+# Records and artifacts live on other machines: a task touching them retries what a
+# restarting database or a dropped connection makes fail.
+RECORD_RETRIES = dict(retries=3, retry_delay_seconds=[1, 4, 10])
+
 
 def current_settings() -> Settings:
     """Environment settings, overridden by the Prefect blocks they name."""

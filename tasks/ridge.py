@@ -6,7 +6,7 @@ from prefect import task
 from prefect.artifacts import create_table_artifact
 from prefect.context import get_run_context
 
-from tasks.context import artifact_store, current_settings, database
+from tasks.context import RECORD_RETRIES, artifact_store, current_settings, database
 from tunefleet import ridge_service
 from tunefleet.records import RidgeModel
 from tunefleet.ridge import RidgeInputError
@@ -25,9 +25,6 @@ def retry_unless_input_error(task, task_run, state) -> bool:
     except Exception:
         return True
     return True
-
-
-RECORD_RETRIES = dict(retries=3, retry_delay_seconds=[1, 4, 10])
 
 
 @task(**RECORD_RETRIES, retry_condition_fn=retry_unless_input_error)

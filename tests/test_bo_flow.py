@@ -114,3 +114,14 @@ def test_killed_run_resumes_without_losing_or_repeating_a_point(backend, tmp_pat
     assert in_flight <= {t.id for t in trials}  # the points in flight were finished, not replaced
     # the restart evaluated exactly what was missing: the interrupted points and the rest of the budget, once each
     assert len(calls.read_text().split()) - calls_before == 10 - done_before
+
+
+@pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
+def test_runner_from_a_saved_compute_cluster_block(backend):
+    from blocks import ComputeCluster
+
+    ComputeCluster(engine="thread", hardware_tag="cpu").save("test-threads", overwrite=True)
+    report = bo_tuning(
+        covars=MIXED, objective="tunefleet.objectives:mixed", iterations=2, batch_size=2, compute_block="test-threads"
+    )
+    assert report["n_told"] == 4 and report["failed"] == 0

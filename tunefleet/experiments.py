@@ -242,3 +242,27 @@ def summary(db: Database, exp: Experiment) -> Summary:
         n_told=int(count),
         time_updated=updated.isoformat(),
     )
+
+
+def view(db: Database, exp: Experiment, with_trials: bool = False) -> dict:
+    """The JSON shape of an experiment for the API and CLI: settings, best point, counts."""
+    result = summary(db, exp)
+    document = {
+        "exp_uuid": exp.uuid,
+        "name": exp.name,
+        "description": exp.description,
+        "covars": exp.covars,
+        "model_type": exp.model_type,
+        "acq_func": exp.acq_func,
+        "maximize": exp.maximize,
+        "seed": exp.seed,
+        "initial_points": exp.initial_points,
+        "best_response": result.best_response,
+        "covars_best_response": result.covars_best_response,
+        "n_told": result.n_told,
+        "time_created": exp.created_at.isoformat(),
+        "time_updated": result.time_updated,
+    }
+    if with_trials:
+        document["trials"] = [{"covars": t.covars, "response": t.response} for t in trials(db, exp)]
+    return document

@@ -93,12 +93,7 @@ def tell_results(args) -> None:
 
 
 def show_experiment(args) -> None:
-    db = database()
-    exp = _experiment(args.exp_uuid)
-    document = exp.model_dump(exclude={"id", "owner_id"})
-    document["summary"] = experiments.summary(db, exp).__dict__
-    document["trials"] = [{"covars": t.covars, "response": t.response} for t in experiments.trials(db, exp)]
-    emit(document)
+    emit(experiments.view(database(), _experiment(args.exp_uuid), with_trials=True))
 
 
 def list_experiments(args) -> None:

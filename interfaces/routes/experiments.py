@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from interfaces.routes.common import Services, current_user, services
 from tunefleet import experiments, pandas_json
-from tunefleet.records import Experiment, User
+from tunefleet.records import User
 
 router = APIRouter(tags=["experiments"])
 
@@ -41,7 +41,7 @@ class Tell(BaseModel):
 @router.post("/experiment/new", status_code=201)
 def new(body: NewExperiment, user: User = Depends(current_user), svc: Services = Depends(services)) -> dict:
     spec = experiments.ExperimentSpec(**body.model_dump())
-    return _describe(svc, experiments.create_experiment(svc.db, spec, owner_id=user.id))
+    return experiments.view(svc.db, experiments.create_experiment(svc.db, spec, owner_id=user.id))
 
 
 @router.get("/experiment/ask/{exp_uuid}")
@@ -83,15 +83,12 @@ def tell(exp_uuid: str, body: Tell, user: User = Depends(current_user), svc: Ser
 
 @router.get("/experiment/{exp_uuid}")
 def show(exp_uuid: str, user: User = Depends(current_user), svc: Services = Depends(services)) -> dict:
-    exp = experiments.experiment(svc.db, exp_uuid, user.id)
-    document = _describe(svc, exp)
-    document["trials"] = [{"covars": t.covars, "response": t.response} for t in experiments.trials(svc.db, exp)]
-    return document
+    return experiments.view(svc.db, experiments.experiment(svc.db, exp_uuid, user.id), with_trials=True)
 
 
 @router.get("/experiments")
 def mine(user: User = Depends(current_user), svc: Services = Depends(services)) -> list[dict]:
-    return [_describe(svc, exp) for exp in experiments.experiments_of(svc.db, user.id)]
+    return [experiments.view(svc.db, exp) for exp in experiments.experiments_of(svc.db, user.id)]
 
 
 def _responses(value: Any) -> list:
@@ -101,23 +98,3 @@ def _responses(value: Any) -> list:
     if any(len(row) != 1 for row in rows):
         raise experiments.TellError(f"response_tell must have exactly one column ({RESPONSE_COLUMN!r})")
     return [next(iter(row.values())) for row in rows]
-
-
-def _describe(svc: Services, exp: Experiment) -> dict:
-    result = experiments.summary(svc.db, exp)
-    return {
-        "exp_uuid": exp.uuid,
-        "name": exp.name,
-        "description": exp.description,
-        "covars": exp.covars,
-        "model_type": exp.model_type,
-        "acq_func": exp.acq_func,
-        "maximize": exp.maximize,
-        "seed": exp.seed,
-        "initial_points": exp.initial_points,
-        "best_response": result.best_response,
-        "covars_best_response": result.covars_best_response,
-        "n_told": result.n_told,
-        "time_created": exp.created_at.isoformat(),
-        "time_updated": result.time_updated,
-    }
