@@ -5,13 +5,13 @@ from __future__ import annotations
 from prefect import serve
 from prefect.flows import load_flow_from_entrypoint
 
-from deployments.catalog import REPO, deployments
+from deployments.catalog import deployments
 
 
 def serve_all() -> None:
     runners = []
     for spec in deployments():
-        flow = load_flow_from_entrypoint(str(REPO / spec.entrypoint))
+        flow = load_flow_from_entrypoint(spec.entrypoint)
         runners.append(
             flow.to_deployment(
                 name=spec.name,

@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
-from tests.services import PostgresCluster, PrefectServer, S3Server
+from infra.services import PostgresCluster, PrefectServer, S3Server
 
-S3_KEY, S3_SECRET = "tunefleet-test", "tunefleet-test-secret"  # moto accepts any credentials
+S3_KEY, S3_SECRET = "tunefleet-test", "tunefleet-test-secret"
 BUCKET = "tunefleet-test"
 
 _prefect: PrefectServer | None = None
@@ -36,8 +36,8 @@ def postgres():
 
 @pytest.fixture(scope="session")
 def s3():
-    server = S3Server().start()
-    server.create_bucket(BUCKET, S3_KEY, S3_SECRET)
+    server = S3Server(key=S3_KEY, secret=S3_SECRET).start()
+    server.create_bucket(BUCKET)
     yield server
     server.stop()
 

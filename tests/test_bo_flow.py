@@ -10,7 +10,7 @@ import pytest
 
 from flows.bo import bo_tuning
 from tasks.context import artifact_store, database
-from tests.services import wait_for
+from infra.services import wait_for
 from tunefleet import experiments
 from tunefleet.records import TrialStatus
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.services import free_port, wait_for
+from infra.services import free_port, wait_for
 from tests.test_api import SEED_CSV
 
 REPO = Path(__file__).resolve().parents[1]

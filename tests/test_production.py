@@ -1,0 +1,249 @@
+"""The production stack end to end, with real processes: `infra/local-stack start` brings up
+PostgreSQL, an S3 server, a Prefect server on PostgreSQL, a `cpu` process worker, a Dask
+scheduler with two workers and a Ray head, and runs `tunefleet deploy`. Flow runs are then
+started the ways users start them — `prefect deployment run`, Prefect's REST API, a cron
+schedule — and faults are injected: a killed flow process, a killed Dask worker, a
+database restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from infra.local_stack import StackState
+from infra.services import BIN, Daemon, PostgresCluster, wait_for
+from tunefleet import experiments
+from tunefleet.records import open_database
+from tunefleet.storage import ArtifactStore
+
+REPO = Path(__file__).resolve().parents[1]
+FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+BRANIN = {
+    "x1": {"vtype": "cont", "guess": 0.0, "min": -5.0, "max": 10.0},
+    "x2": {"vtype": "cont", "guess": 5.0, "min": 0.0, "max": 15.0},
+}
+
+
+class Stack:
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.state = StackState.load(folder)
+        self.env = {**os.environ, **self.state.env(), "COLUMNS": "250"}
+        self.env.pop("PREFECT_HOME", None)  # the session server's home is not this stack's
+        self.api = httpx.Client(base_url=self.env["PREFECT_API_URL"], timeout=30)
+
+    def cli(self, *args: str) -> str:
+        result = subprocess.run(args, env=self.env, cwd=REPO, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        return result.stdout
+
+    def deployment_id(self, name: str) -> str:
+        return self.api.get(f"/deployments/name/{name}").raise_for_status().json()["id"]
+
+    def create_flow_run(self, deployment: str, parameters: dict) -> str:
+        response = self.api.post(
+            f"/deployments/{self.deployment_id(deployment)}/create_flow_run", json={"parameters": parameters}
+        )
+        return response.raise_for_status().json()["id"]
+
+    def flow_run(self, run_id: str) -> dict:
+        return self.api.get(f"/flow_runs/{run_id}").raise_for_status().json()
+
+    def wait(self, run_id: str, timeout: float = 180) -> dict:
+        wait_for(lambda: self.flow_run(run_id)["state_type"] in FINAL, f"flow run {run_id}", timeout)
+        run = self.flow_run(run_id)
+        assert run["state_type"] == "COMPLETED", (run["state"], self.log("worker-cpu"))
+        return run
+
+    def log(self, name: str) -> str:
+        return (self.folder / "logs" / f"{name}.log").read_text(errors="replace")[-3000:]
+
+    def database(self):
+        return open_database(self.env["TUNEFLEET_DATABASE_URL"])
+
+    def store(self) -> ArtifactStore:
+        options = {
+            "endpoint_url": self.env["TUNEFLEET_S3_ENDPOINT_URL"],
+            "key": self.env["TUNEFLEET_S3_KEY"],
+            "secret": self.env["TUNEFLEET_S3_SECRET"],
+        }
+        return ArtifactStore(self.env["TUNEFLEET_ARTIFACT_ROOT"], **options)
+
+
+@pytest.fixture(scope="module")
+def stack():
+    folder = Path(tempfile.mkdtemp(prefix="tunefleet-stack-"))
+    folder.chmod(0o755)  # the postgres user (initdb refuses root) must reach its data folder
+    env = {**os.environ, "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2"}
+    command = [sys.executable, "-m", "infra.local_stack", "--dir", str(folder)]
+    started = subprocess.run([*command, "start", "--no-gpu"], env=env, cwd=REPO, capture_output=True, text=True)
+    assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
+    try:
+        yield Stack(folder)
+    finally:
+        subprocess.run([*command, "stop"], cwd=REPO, capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def diabetes_uri(stack):
+    from sklearn.datasets import load_diabetes
+
+    data = load_diabetes(as_frame=True).frame.to_csv(index=False).encode()
+    return stack.store().put_bytes("datasets/diabetes.csv", data)
+
+
+@pytest.fixture
+def slow_objective(tmp_path):
+    """Branin that takes ``delay`` seconds: long enough to inject a fault mid-run."""
+    script = tmp_path / "slow_branin.py"
+    script.write_text(
+        "import time\nfrom tunefleet.objectives import branin\n\n"
+        "def slow_branin(x1, x2, delay=1.0):\n    time.sleep(delay)\n    return branin(x1=x1, x2=x2)\n"
+    )
+    return f"{script}:slow_branin"
+
+
+def _trained_model(stack: Stack, run: dict) -> dict:
+    [model] = [m for m in stack.database().ridge_models() if m.flow_run_id == run["id"]]
+    assert model.status == "succeeded", model.error
+    assert model.artifact_uri.startswith("s3://tunefleet/artifacts/")
+    assert stack.store().exists(model.artifact_uri)
+    return model
+
+
+def test_deploy_is_idempotent_and_prefect_cli_runs_a_deployment(stack, diabetes_uri):
+    assert json.loads(stack.cli(str(BIN / "tunefleet"), "deploy"))["work_pools_created"] == []
+    listed = stack.cli(str(BIN / "prefect"), "deployment", "ls")
+    assert all(name in listed for name in ("ridge-cv", "ridge-predict", "bo-tuning"))
+
+    out = stack.cli(
+        str(BIN / "prefect"), "deployment", "run", "ridge-cv/ridge-cv",
+        "--param", f"data_uri={diabetes_uri}", "--param", "target=target", "--param", "l2_coef=[0.1, 1.0, 10.0]",
+    )  # fmt: skip
+    run_id = re.search(r"UUID:\s*([0-9a-f-]{36})", out).group(1)
+    run = stack.wait(run_id)
+    model = _trained_model(stack, run)
+    assert model.l2_coef == [0.1, 1.0, 10.0] and model.target == "target"
+
+
+def test_rest_api_creates_a_flow_run_the_cpu_worker_runs(stack, diabetes_uri):
+    run = stack.wait(
+        stack.create_flow_run("ridge-cv/ridge-cv", {"data_uri": diabetes_uri, "target": "target", "n_folds": 3})
+    )
+    assert run["work_pool_name"] == "cpu"
+    assert _trained_model(stack, run).n_folds == 3
+
+
+def test_a_cron_schedule_fires_and_the_worker_runs_it(stack, diabetes_uri):
+    deployment = stack.deployment_id("ridge-cv/ridge-cv")
+    schedule = {"schedule": {"cron": "* * * * *", "timezone": "UTC"}, "active": True,
+                "parameters": {"data_uri": diabetes_uri, "target": "target"}}  # fmt: skip
+    created = stack.api.post(f"/deployments/{deployment}/schedules", json=[schedule]).raise_for_status().json()
+
+    def scheduled_runs() -> list[dict]:
+        runs = stack.api.post("/flow_runs/filter", json={"flow_runs": {"deployment_id": {"any_": [deployment]}}})
+        return [run for run in runs.raise_for_status().json() if run["auto_scheduled"]]
+
+    def fired() -> list[dict]:
+        return [run for run in scheduled_runs() if run["state_type"] in FINAL]
+
+    try:
+        wait_for(fired, "a flow run created by the cron schedule", 150)
+    finally:
+        stack.api.delete(f"/deployments/{deployment}/schedules/{created[0]['id']}")
+        for run in scheduled_runs():
+            if run["state_type"] == "SCHEDULED":
+                stack.api.delete(f"/flow_runs/{run['id']}")
+    run = fired()[0]
+    assert run["state_type"] == "COMPLETED", run["state"]
+    _trained_model(stack, run)
+
+
+def test_a_gpu_deployment_is_not_taken_by_the_cpu_worker(stack):
+    stack.cli(
+        str(BIN / "prefect"), "--no-prompt", "deploy", "flows.ridge:ridge_cv", "--name", "gpu-probe", "--pool", "gpu"
+    )
+    run_id = stack.create_flow_run("ridge-cv/gpu-probe", {"data_uri": "s3://tunefleet/none.csv", "target": "y"})
+    time.sleep(8)  # four polls of the cpu worker
+    run = stack.flow_run(run_id)
+    assert run["state_type"] == "SCHEDULED" and run["work_pool_name"] == "gpu"
+    stack.api.delete(f"/flow_runs/{run_id}")
+
+
+def _flow_process(run_id: str) -> psutil.Process:
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("PREFECT__FLOW_RUN_ID") == run_id:
+                return process
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+    raise LookupError(run_id)
+
+
+def _experiment_of(stack: Stack, name: str):
+    db = stack.database()
+
+    def named():
+        return [exp for exp in experiments.all_experiments(db) if exp.name == name]
+
+    wait_for(named, f"experiment {name}", 120)
+    return db, named()[0]
+
+
+def _bo_parameters(name: str, objective: str, **overrides) -> dict:
+    return {"covars": BRANIN, "objective": objective, "name": name, "direction": "minimize",
+            "iterations": 6, "batch_size": 1, "initial_points": 3, "engine": "thread", **overrides}  # fmt: skip
+
+
+def _assert_each_point_once(db, exp, budget: int) -> None:
+    trials = experiments.trials(db, exp, status=None)
+    assert [t.status for t in trials] == ["complete"] * budget, [t.error for t in trials]
+    assert len({json.dumps(t.covars, sort_keys=True) for t in trials}) == budget
+
+
+def test_a_killed_flow_process_crashes_the_run_and_a_rerun_resumes(stack, slow_objective):
+    run_id = stack.create_flow_run("bo-tuning/bo-tuning", _bo_parameters("killed", slow_objective))
+    db, exp = _experiment_of(stack, "killed")
+    wait_for(lambda: experiments.count_trials(db, exp).get("complete", 0) >= 2, "two trials", 120)
+    _flow_process(run_id).send_signal(signal.SIGKILL)
+    wait_for(lambda: stack.flow_run(run_id)["state_type"] == "CRASHED", "the run to be marked crashed", 60)
+
+    stack.wait(
+        stack.create_flow_run("bo-tuning/bo-tuning", _bo_parameters("killed", slow_objective, experiment=exp.uuid))
+    )
+    _assert_each_point_once(db, exp, budget=6)
+
+
+def test_a_dask_worker_killed_mid_run_leaves_its_tasks_to_the_other(stack, slow_objective):
+    parameters = _bo_parameters("dask-fault", slow_objective, engine="dask", batch_size=2, iterations=3,
+                                initial_points=2, objective_args={"delay": 2.0})  # fmt: skip
+    run_id = stack.create_flow_run("bo-tuning/bo-tuning", parameters)
+    db, exp = _experiment_of(stack, "dask-fault")
+    wait_for(lambda: experiments.count_trials(db, exp).get("pending", 0) >= 2, "a batch in flight", 120)
+    Daemon(
+        "dask-worker-1", [], stack.folder / "logs" / "dask-worker-1.log", pid=stack.state.pids["dask-worker-1"]
+    ).kill()
+    stack.wait(run_id)
+    _assert_each_point_once(db, exp, budget=6)
+
+
+def test_a_database_restart_mid_run_is_retried_and_the_run_completes(stack, slow_objective):
+    run_id = stack.create_flow_run("bo-tuning/bo-tuning", _bo_parameters("db-restart", slow_objective))
+    db, exp = _experiment_of(stack, "db-restart")
+    wait_for(lambda: experiments.count_trials(db, exp).get("complete", 0) >= 1, "a first trial", 120)
+    PostgresCluster(stack.folder / "postgres", port=stack.state.postgres_port).restart()
+    stack.wait(run_id)
+    _assert_each_point_once(db, exp, budget=6)
