@@ -73,6 +73,7 @@ def run(folder: Path, args) -> None:
     env = {**os.environ, **state.env()}
     env.pop("PREFECT_HOME", None)
     os.environ.update(env)
+    os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"  # the in-process flows log to this terminal otherwise
     api = httpx.Client(base_url=env["PREFECT_API_URL"], timeout=60)
     from tunefleet.settings import get_settings
     from tunefleet.storage import ArtifactStore

@@ -233,7 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--no-ray", action="store_true")
     up.add_argument("--no-deploy", action="store_true")
     up.add_argument(
-        "--worker-limit", type=int, default=os.cpu_count(), help="flow runs a worker runs at once (default: cores)"
+        "--worker-limit",
+        type=int,
+        default=max(4, os.cpu_count() or 1),
+        help="flow runs a worker runs at once (default: %(default)s; a parent flow waiting on its child takes one)",
     )
     commands.add_parser("stop", help="stop every piece (data is kept)")
     commands.add_parser("status", help="which pieces are running")

@@ -12,11 +12,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from interfaces.launch import LaunchError, launcher_for
 from interfaces.routes import auth as auth_routes
+from interfaces.routes import benchmark as benchmark_routes
 from interfaces.routes import experiments as experiment_routes
 from interfaces.routes import ridge as ridge_routes
 from interfaces.routes.common import Services
 from tasks.context import artifact_store, current_settings, database
 from tunefleet import auth
+from tunefleet.bench.errors import BenchError
 from tunefleet.experiments import ExperimentError
 from tunefleet.objectives import ObjectiveError
 from tunefleet.pandas_json import FrameJSONError
@@ -48,12 +50,12 @@ def create_app(settings: Settings | None = None, launcher=None) -> FastAPI:
 
     app = FastAPI(
         title="tunefleet",
-        description="Ridge regression training and Bayesian-optimisation ask/tell experiments",
+        description="Ridge regression training, Bayesian-optimisation ask/tell experiments, inference benchmarks",
         lifespan=lifespan,
     )
     app.state.services = svc
     _install_error_handlers(app)
-    for router in (ridge_routes.router, auth_routes.router, experiment_routes.router):
+    for router in (ridge_routes.router, auth_routes.router, experiment_routes.router, benchmark_routes.router):
         app.include_router(router)
 
     @app.get("/health")
@@ -73,6 +75,7 @@ _STATUS_BY_ERROR = [
     (ExperimentError, 422),
     (FrameJSONError, 422),
     (ObjectiveError, 422),
+    (BenchError, 422),
     (LaunchError, 503),
 ]
 

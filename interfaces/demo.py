@@ -8,7 +8,7 @@ from rich.table import Table
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
 
-from interfaces.launch import InProcessLauncher
+from interfaces.launch import Launcher
 from tasks.context import artifact_store, current_settings, database
 from tunefleet import ridge_service
 from tunefleet.records import Status
@@ -24,7 +24,7 @@ def run_demo() -> int:
     params = ridge_service.TrainParams("target", n_folds=5, l2_coef=[0.001, 0.01, 0.1, 1.0, 10.0, 100.0])
     model = ridge_service.submit_csv(db, store, frame.to_csv(index=False), params)
     console.print(f"queued ridge model {model.id}; training it as a Prefect flow run ...")
-    launcher = InProcessLauncher()
+    launcher = Launcher()
     launcher.train(model.id)
     launcher.wait()
     model = db.ridge_model(model.id)

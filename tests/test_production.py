@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import re
 import shutil
 import signal
@@ -19,12 +20,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import psutil
 import pytest
 
 from infra.local_stack import StackState
 from infra.services import BIN, Daemon, PostgresCluster, wait_for
-from tunefleet import experiments
+from tunefleet import benchmarking, experiments
 from tunefleet.records import open_database
 from tunefleet.storage import ArtifactStore
 
@@ -138,6 +140,13 @@ def test_deploy_is_idempotent_and_prefect_cli_runs_a_deployment(stack, diabetes_
     model = _trained_model(stack, run)
     assert model.l2_coef == [0.1, 1.0, 10.0] and model.target == "target"
 
+    out = stack.cli(
+        str(BIN / "prefect"), "deployment", "run", "ridge-predict/ridge-predict",
+        "--param", f"model_id={model.id}", "--param", f"data_uri={diabetes_uri}",
+    )  # fmt: skip
+    predicted = stack.wait(re.search(r"UUID:\s*([0-9a-f-]{36})", out).group(1))
+    assert stack.store().exists(f"s3://tunefleet/artifacts/predictions/ridge/{model.id}/{predicted['id']}.csv")
+
 
 def test_rest_api_creates_a_flow_run_the_cpu_worker_runs(stack, diabetes_uri):
     run = stack.wait(
@@ -247,3 +256,44 @@ def test_a_database_restart_mid_run_is_retried_and_the_run_completes(stack, slow
     PostgresCluster(stack.folder / "postgres", port=stack.state.postgres_port).restart()
     stack.wait(run_id)
     _assert_each_point_once(db, exp, budget=6)
+
+
+def test_benchmark_deployment_measures_on_the_cpu_pool_and_skips_gpu_without_a_worker(stack):
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = make_classification(300, 5, random_state=0)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)]).assign(y=y)
+    model = pickle.dumps(RandomForestClassifier(5, max_depth=4, random_state=0).fit(X, y))
+    benchmarking.upload_model(
+        stack.database(), stack.store(), "rf-prod", model, frame.to_csv(index=False).encode(), "y", "classification"
+    )
+    config = {"entries": ["sklearn", "onnxruntime", "torch-cuda"], "optimisations": ["none"], "batch_sizes": [1],
+              "timing": {"budget_s": 0.05, "warmup_s": 0.01, "min_repeats": 5}, "memory": False}  # fmt: skip
+    run = stack.wait(stack.create_flow_run("benchmark/benchmark", {"model": "rf-prod", "config": config}), timeout=300)
+    db = stack.database()
+    [record] = [r for r in benchmarking.runs(db) if r.flow_run_id == run["id"]]
+    cells = {c.platform: c for c in benchmarking.cells(db, record.id)}
+    assert {name for name, c in cells.items() if c.status.value == "measured"} == {"sklearn", "onnxruntime"}
+    assert cells["torch-cuda"].reason == "no worker online on the gpu work pool"
+    assert stack.store().exists(record.report["heatmap_uri"])
+    children = stack.api.post("/flow_runs/filter", json={"flow_runs": {"parent_flow_run_id": {"any_": [run["id"]]}}})
+    cpu_children = [c for c in children.raise_for_status().json() if c["work_pool_name"] == "cpu"]
+    assert [c["state_type"] for c in cpu_children] == ["COMPLETED"]
+
+
+def test_the_nightly_benchmark_has_its_cron_runs_scheduled(stack):
+    deployment = stack.deployment_id("benchmark-nightly/benchmark-nightly")
+    runs = stack.api.post("/flow_runs/filter", json={"flow_runs": {"deployment_id": {"any_": [deployment]}}})
+    upcoming = [r for r in runs.raise_for_status().json() if r["state_type"] == "SCHEDULED" and r["auto_scheduled"]]
+    assert upcoming and all(r["expected_start_time"].endswith("T02:00:00Z") for r in upcoming)
+
+
+def test_bo_tuning_on_the_stacks_ray_cluster_from_the_workers_environment(stack):
+    """engine=ray without an address: the worker's TUNEFLEET_RAY_ADDRESS names the stack's Ray head."""
+    parameters = _bo_parameters(
+        "on-ray", "tunefleet.objectives:branin", engine="ray", iterations=2, batch_size=2, initial_points=2
+    )
+    stack.wait(stack.create_flow_run("bo-tuning/bo-tuning", parameters), timeout=300)
+    db, exp = _experiment_of(stack, "on-ray")
+    _assert_each_point_once(db, exp, budget=4)

@@ -226,11 +226,11 @@ class Database:
             return record
 
     def dataset(self, dataset_id: int) -> Dataset:
-        return self._get(Dataset, dataset_id, "dataset")
+        return self.get(Dataset, dataset_id, "dataset")
 
     # ridge models -----------------------------------------------------------------
     def ridge_model(self, model_id: int) -> RidgeModel:
-        return self._get(RidgeModel, model_id, "model")
+        return self.get(RidgeModel, model_id, "model")
 
     def ridge_models(self, status: list[Status] | None = None) -> list[RidgeModel]:
         with self.session() as session:
@@ -239,34 +239,35 @@ class Database:
                 query = query.where(RidgeModel.status.in_(status))
             return list(session.exec(query))
 
-    def transition(self, model_id: int, allowed_from: set[Status], **values) -> RidgeModel:
-        """Set ``values`` on a model only if its status is in ``allowed_from``: one atomic UPDATE."""
+    def transition(self, record_id: int, allowed_from: set[Status], table=RidgeModel, **values):
+        """Set ``values`` on a record of ``table`` only if its status is in ``allowed_from``: one atomic UPDATE."""
         with self.session() as session:
             result = session.exec(
-                update(RidgeModel)
-                .where(RidgeModel.id == model_id, RidgeModel.status.in_(allowed_from))
-                .values(**values)
+                update(table).where(table.id == record_id, table.status.in_(allowed_from)).values(**values)
             )
             session.commit()
+        current = self.get(table, record_id, _NAMES[table])  # raises RecordNotFound for unknown ids
         if result.rowcount == 0:
-            current = self.ridge_model(model_id)  # raises RecordNotFound for unknown ids
-            raise StatusConflict(f"model {model_id} is {current.status.value}")
-        return self.ridge_model(model_id)
+            raise StatusConflict(f"{_NAMES[table]} {record_id} is {current.status.value}")
+        return current
 
     # users ------------------------------------------------------------------------
     def user(self, user_id: int) -> User:
-        return self._get(User, user_id, "user")
+        return self.get(User, user_id, "user")
 
     def user_by_email(self, email: str) -> User | None:
         with self.session() as session:
             return session.exec(select(User).where(User.email == email)).first()
 
-    def _get(self, table, record_id: int, what: str):
+    def get(self, table, record_id: int, what: str):
         with self.session() as session:
             record = session.get(table, record_id)
         if record is None:
             raise RecordNotFound(f"there is no {what} with id={record_id}")
         return record
+
+
+_NAMES = {RidgeModel: "model", BenchmarkRun: "benchmark run"}
 
 
 @lru_cache(maxsize=8)

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # Name of a Prefect deployment ("flow/deployment") that trains ridge models. Unset:
     # the API and CLI run the flow in their own process (the embedded mode).
     ridge_deployment: str | None = None
+    # The same for benchmark runs started by the API and CLI ("benchmark/benchmark").
+    benchmark_deployment: str | None = None
     # Existing clusters flows use when they run on engine "dask" / "ray" without an address
     # (a worker's environment points them at the machine's clusters). Unset: a local cluster per run.
     dask_address: str | None = None

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from interfaces.commands.output import emit, line
-from interfaces.launch import InProcessLauncher, launcher_for
+from interfaces.launch import launcher_for
 from tasks.context import artifact_store, current_settings, database
 from tunefleet import ridge_service
 from tunefleet.records import Status
@@ -46,7 +46,7 @@ def train_model(args) -> int:
         model = ridge_service.submit_csv(db, artifact_store(settings), Path(args.file).read_bytes(), params)
     launcher = launcher_for(settings)
     launcher.train(model.id)
-    if isinstance(launcher, InProcessLauncher) or args.wait:
+    if launcher.runs_here("ridge") or args.wait:
         model = _wait_for(db, model.id, launcher)
         emit(ridge_service.view(model))
         return 0 if model.status is Status.succeeded else 1

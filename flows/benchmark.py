@@ -1,0 +1,115 @@
+"""The inference benchmark: a model × platforms × optimisations × hardware, as a DAG.
+
+``benchmark`` prepares every optimisation's candidate in parallel, then hands each
+hardware tag to a ``benchmark-cells`` child flow run that measures that tag's cells one
+at a time (two timings side by side would measure each other): on the tag's work pool
+through the ``benchmark-cells/<tag>`` deployment when it runs as a deployment, in its own
+process otherwise. Results go to the records as they are measured; the report (table,
+heat map, summary) to Prefect artifacts and the store. ``benchmark-nightly`` runs it over a
+set of models on a schedule.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from prefect import flow, get_run_logger, unmapped
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.context import FlowRunContext
+
+from tasks import benchmark as bench_tasks
+from tasks.context import database
+from tunefleet import benchmarking
+
+
+@flow(name="benchmark")
+def benchmark(
+    model: str | None = None,
+    config: dict | None = None,
+    run_id: int | None = None,
+    dispatch: Literal["auto", "deployment", "inline"] = "auto",
+) -> dict:
+    """Benchmark the uploaded ``model`` (name or id) as ``config`` says (default: every
+    built-in platform and optimisation, batch sizes 1/16/64/256/10000, cpu and gpu).
+
+    ``run_id`` runs a queued run (the API and CLI queue them), or an earlier run again:
+    cells it measured are kept, the rest measured.
+    ``dispatch``: ``deployment`` sends each hardware tag's cells to the
+    ``benchmark-cells/<tag>`` deployment (its work pool); ``inline`` measures them here;
+    ``auto`` is ``deployment`` when this run itself came from a deployment.
+    """
+    logger = get_run_logger()
+    run = bench_tasks.open_run(model, config, run_id)
+    try:
+        plan = bench_tasks.plan_run(run)
+        candidates = bench_tasks.prepare_candidate.map(unmapped(run), plan.optimisations())
+        prepared = {c["optimisation"]["name"] for c in candidates.result()}
+        logger.info("run %s: %d candidates, %d runnable cells, %d skipped", run.id, len(prepared), len(plan.cells), len(plan.skipped))
+        for hardware in sorted({cell.hardware for cell in plan.cells}):
+            _measure_on(hardware, run.id, [c for c in plan.cells if c.hardware == hardware], _use_deployments(dispatch))
+        report = bench_tasks.publish_report(run)
+    except BaseException as exc:
+        bench_tasks.finish_run(run.id, error=f"{type(exc).__name__}: {exc}")
+        raise
+    bench_tasks.finish_run(run.id, report=report)
+    return {"run_id": run.id, **report}
+
+
+def _use_deployments(dispatch: str) -> bool:
+    if dispatch != "auto":
+        return dispatch == "deployment"
+    context = FlowRunContext.get()
+    return bool(context and context.flow_run and context.flow_run.deployment_id)
+
+
+def _measure_on(hardware: str, run_id: int, cells: list, use_deployments: bool) -> None:
+    if not use_deployments:
+        benchmark_cells(run_id, hardware)
+        return
+    from prefect.deployments import run_deployment
+
+    reason = _pool_unavailable(hardware)
+    if reason:
+        bench_tasks.skip_cells(run_id, cells, reason)
+        return
+    child = run_deployment(f"benchmark-cells/{hardware}", parameters={"run_id": run_id, "hardware": hardware})
+    if not child.state.is_completed():
+        raise RuntimeError(f"benchmark-cells on {hardware} ended {child.state.name}: {child.state.message}")
+
+
+def _pool_unavailable(hardware: str) -> str | None:
+    """Why no child flow run could start on the ``hardware`` pool now, or None."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        try:
+            workers = client.read_workers_for_work_pool(hardware)
+        except Exception as exc:  # a missing pool is the answer, not an error of the benchmark
+            return f"no {hardware} work pool ({type(exc).__name__})"
+    if not any(str(worker.status).upper().endswith("ONLINE") for worker in workers):
+        return f"no worker online on the {hardware} work pool"
+    return None
+
+
+@flow(name="benchmark-cells")
+def benchmark_cells(run_id: int, hardware: str) -> dict:
+    """Measure the cells of run ``run_id`` that belong to ``hardware``, one at a time, on this machine."""
+    run = benchmarking.run(database(), run_id)
+    work = bench_tasks.Workload(run)
+    cells = bench_tasks.cells_to_measure(run, hardware, work)
+    progress = create_progress_artifact(0.0, description=f"benchmark run {run_id}: {hardware} cells")
+    outcomes: dict[str, int] = {}
+    for done, cell in enumerate(cells, start=1):
+        result = bench_tasks.measure_cell(run, cell, work)
+        outcomes[result.status] = outcomes.get(result.status, 0) + 1
+        update_progress_artifact(progress, 100.0 * done / len(cells))
+    return {"hardware": hardware, "cells": outcomes}
+
+
+@flow(name="benchmark-nightly")
+def benchmark_nightly(models: list[str] | None = None, config: dict | None = None) -> list[dict]:
+    """``benchmark`` for each of ``models`` (default: every uploaded model), one after the other."""
+    names = models or [record.name for record in benchmarking.models(database())]
+    if not names:
+        get_run_logger().warning("no uploaded models to benchmark")
+    return [benchmark(name, config) for name in names]

@@ -1,0 +1,116 @@
+"""``tunefleet model upload|list|show`` and ``tunefleet benchmark run|list|show``.
+
+The benchmark core (pandas, scikit-learn, ...) is imported by the commands that use it,
+so that every other command starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from pathlib import Path
+
+from interfaces.commands.output import emit, line
+from interfaces.launch import launcher_for
+from tasks.context import artifact_store, current_settings, database
+from tunefleet.records import Status
+
+
+def _core():
+    from tunefleet import benchmarking
+
+    return benchmarking
+
+
+def register(commands) -> None:
+    models = commands.add_parser("model", help="trained models to benchmark").add_subparsers(dest="action", required=True)
+    upload = models.add_parser("upload", help="check and store a model with its validation data")
+    upload.add_argument("file", help="a fitted scikit-learn estimator (pickle or joblib)")
+    upload.add_argument("--data", required=True, help="validation CSV with a header row")
+    upload.add_argument("--target", required=True, help="the target column of the CSV")
+    upload.add_argument("--task", required=True, choices=("classification", "regression"))
+    upload.add_argument("--name", help="a unique name (default: the file's name without extension)")
+    upload.set_defaults(handler=upload_model)
+    models.add_parser("list", help="uploaded models, one line each").set_defaults(handler=list_models)
+    show = models.add_parser("show", help="a model's description")
+    show.add_argument("model", help="name or id")
+    show.set_defaults(handler=lambda args: emit(_core().model_view(_core().model(database(), args.model))))
+
+    bench = commands.add_parser("benchmark", help="inference benchmarks").add_subparsers(dest="action", required=True)
+    run = bench.add_parser("run", help="benchmark a model (here, or through the benchmark deployment)")
+    run.add_argument("model", help="name or id")
+    run.add_argument("--config", help="JSON file: entries, optimisations, batch_sizes, hardware, timing, ...")
+    run.add_argument("--platforms", nargs="+", metavar="NAME", help="registry entries (default: all)")
+    run.add_argument("--optimisations", nargs="+", metavar="NAME", help="(default: all)")
+    run.add_argument("--batch-sizes", nargs="+", type=int, metavar="N", help="(default: 1 16 64 256 10000)")
+    run.set_defaults(handler=run_benchmark)
+    bench.add_parser("list", help="benchmark runs, one line each").set_defaults(handler=list_runs)
+    show_run = bench.add_parser("show", help="a run with its cells")
+    show_run.add_argument("run_id", type=int)
+    show_run.set_defaults(handler=lambda args: emit(_core().run_view(database(), _core().run(database(), args.run_id))))
+
+
+def upload_model(args) -> None:
+    benchmarking = _core()
+    settings = current_settings()
+    path = Path(args.file)
+    record = benchmarking.upload_model(
+        database(settings), artifact_store(settings), args.name or path.stem, path.read_bytes(),
+        Path(args.data).read_bytes(), args.target, args.task,
+    )  # fmt: skip
+    emit(benchmarking.model_view(record))
+
+
+def list_models(args) -> None:
+    benchmarking = _core()
+    for record in benchmarking.models(database()):
+        line(f"{record.id}\t{record.name}\t{record.task}\t{record.model_type}\t{record.n_features} features")
+
+
+def _config(args) -> dict:
+    config = json.loads(Path(args.config).read_text()) if args.config else {}
+    for key, value in (("entries", args.platforms), ("optimisations", args.optimisations), ("batch_sizes", args.batch_sizes)):
+        if value:
+            config[key] = value
+    return config
+
+
+def run_benchmark(args) -> int:
+    benchmarking = _core()
+    settings = current_settings()
+    db = database(settings)
+    run = benchmarking.create_run(db, benchmarking.model(db, args.model), _config(args))
+    launcher = launcher_for(settings)
+    if not launcher.runs_here("benchmark"):
+        launcher.benchmark(run.id)
+        emit({"run_id": run.id, "status": run.status.value, "deployment": settings.benchmark_deployment})
+        return 0
+    worker = threading.Thread(target=lambda: (launcher.benchmark(run.id), launcher.wait()), daemon=True)
+    worker.start()
+    _show_progress(db, run, worker)
+    run = benchmarking.run(db, run.id)
+    emit(benchmarking.run_view(db, run, with_cells=False))
+    return 0 if run.status is Status.succeeded else 1
+
+
+def _show_progress(db, run, worker: threading.Thread) -> None:
+    """A progress bar of recorded cells while the flow runs in this process."""
+    from rich.progress import Progress
+
+    benchmarking = _core()
+    config = run.config
+    total = len(config["entries"]) * len(config["optimisations"])  # a cell per entry × optimisation
+    with Progress(transient=True) as progress:
+        bar = progress.add_task(f"benchmark run {run.id}", total=total)
+        while worker.is_alive():
+            progress.update(bar, completed=len(benchmarking.cells(db, run.id)))
+            time.sleep(0.5)
+
+
+def list_runs(args) -> None:
+    benchmarking = _core()
+    db = database()
+    names = {record.id: record.name for record in benchmarking.models(db)}
+    for run in benchmarking.runs(db):
+        line(f"{run.id}\t{run.status.value}\t{names.get(run.model_id)}\t{run.created_at:%Y-%m-%d %H:%M}\t{run.error or ''}")

@@ -1,0 +1,69 @@
+"""Inference benchmark: upload a model with its validation data, queue runs, read results."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, File, Form, UploadFile
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from interfaces.launch import LaunchError
+from interfaces.routes.common import Services, services
+from tunefleet import benchmarking
+from tunefleet.bench.metrics import TASKS
+
+router = APIRouter(tags=["benchmark"])
+
+
+@router.post("/models", status_code=201)
+async def upload_model(
+    name: str = Form(description="a unique name: letters, digits, '_', '.', '-'"),
+    task: str = Form(description=" | ".join(TASKS)),
+    target: str = Form(description="the target column of the validation CSV"),
+    model: UploadFile = File(description="a fitted scikit-learn estimator, pickle or joblib"),
+    data: UploadFile = File(description="validation CSV with a header row"),
+    svc: Services = Depends(services),
+) -> dict:
+    """Check the model against its task and validation data, then store both and describe the model."""
+    record = benchmarking.upload_model(svc.db, svc.store, name, await model.read(), await data.read(), target, task)
+    return benchmarking.model_view(record)
+
+
+@router.get("/models")
+def list_models(svc: Services = Depends(services)) -> list[dict]:
+    return [benchmarking.model_view(record) for record in benchmarking.models(svc.db)]
+
+
+@router.get("/models/{ref}")
+def show_model(ref: str, svc: Services = Depends(services)) -> dict:
+    """A model by id or name."""
+    return benchmarking.model_view(benchmarking.model(svc.db, ref))
+
+
+class BenchmarkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str | StrictInt = Field(description="the uploaded model's name or id")
+    config: dict = Field(default_factory=dict, description="entries, optimisations, batch_sizes, hardware, timing, ...")
+
+
+@router.post("/benchmarks", status_code=201)
+def queue_benchmark(request: BenchmarkRequest, svc: Services = Depends(services)) -> dict:
+    """Queue a benchmark run; it runs as a Prefect flow run (the ``benchmark`` deployment in production)."""
+    run = benchmarking.create_run(svc.db, benchmarking.model(svc.db, request.model), request.config)
+    try:
+        svc.launcher.benchmark(run.id)
+    except LaunchError as exc:
+        benchmarking.finish_run(svc.db, run.id, error=str(exc))
+        raise
+    return {"run_id": run.id, "status": run.status.value}
+
+
+@router.get("/benchmarks")
+def list_benchmarks(model: str | None = None, svc: Services = Depends(services)) -> list[dict]:
+    model_id = benchmarking.model(svc.db, model).id if model else None
+    return [benchmarking.run_view(svc.db, run, with_cells=False) for run in benchmarking.runs(svc.db, model_id)]
+
+
+@router.get("/benchmarks/{run_id}")
+def show_benchmark(run_id: int, svc: Services = Depends(services)) -> dict:
+    """A run with every cell: measured (metrics), skipped or failed (reason)."""
+    return benchmarking.run_view(svc.db, benchmarking.run(svc.db, run_id))

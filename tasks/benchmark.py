@@ -1,0 +1,191 @@
+"""Prefect tasks around the inference-benchmark core: the run record, candidates, cells, reports."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.context import get_run_context
+
+from tasks.context import RECORD_RETRIES, artifact_store, database
+from tunefleet import benchmarking
+from tunefleet.bench.errors import BenchError, NotApplicable
+from tunefleet.bench.models import load_model, read_validation_csv
+from tunefleet.bench.optimisations import Candidate, OptimisationSpec, make_candidate
+from tunefleet.bench.registry import BenchmarkConfig, Cell, Plan, plan
+from tunefleet.bench.report import fastest, heatmap_png, results_table, summary_markdown
+from tunefleet.bench.runner import CellResult, run_cell
+from tunefleet.records import BenchmarkRun, CellStatus, InferenceModel
+
+
+def retry_unless_bad_input(task, task_run, state) -> bool:
+    """A model or config that does not fit fails the same way every time: retry only the rest."""
+    try:
+        state.result()
+    except BenchError:
+        return False
+    except Exception:
+        return True
+    return True
+
+
+@task(**RECORD_RETRIES, retry_condition_fn=retry_unless_bad_input)
+def open_run(model: str | None, config: dict | None, run_id: int | None) -> BenchmarkRun:
+    """A new run of ``model`` (or the run ``run_id``), moved to running."""
+    db = database()
+    if model is None and run_id is None:
+        raise BenchError("give the model to benchmark (name or id), or the id of a run")
+    record = (
+        benchmarking.run(db, run_id) if run_id else benchmarking.create_run(db, benchmarking.model(db, model), config)
+    )
+    flow_run = get_run_context().task_run.flow_run_id
+    return benchmarking.start_run(db, record.id, str(flow_run) if flow_run else None)
+
+
+@task(**RECORD_RETRIES)
+def finish_run(run_id: int, report: dict | None = None, error: str | None = None) -> BenchmarkRun:
+    return benchmarking.finish_run(database(), run_id, report, error)
+
+
+class Workload:
+    """The model under benchmark, its validation data and the run's config, loaded from the store."""
+
+    def __init__(self, run: BenchmarkRun):
+        db, store = database(), artifact_store()
+        self.run = run
+        self.record: InferenceModel = db.get(InferenceModel, run.model_id, "model")
+        self.config = BenchmarkConfig.from_dict(run.config)
+        self.info = benchmarking.info(self.record)
+        self.model = load_model(store.get_bytes(self.record.model_uri))
+        self.X, self.y, _ = read_validation_csv(store.get_bytes(self.record.data_uri), self.record.target, self.model)
+
+
+@task(**RECORD_RETRIES)
+def plan_run(run: BenchmarkRun) -> Plan:
+    """The runnable cells on the config's hardware; cells that can never run are recorded as skipped."""
+    config = BenchmarkConfig.from_dict(run.config)
+    db = database()
+    planned = plan(
+        config,
+        benchmarking.info(db.get(InferenceModel, run.model_id, "model")),
+        list(config.hardware),
+        probe_machine=False,
+    )
+    for cell in planned.skipped:
+        benchmarking.record_cell(
+            db, run.id, cell.hardware, cell.platform, cell.optimisation, CellStatus.skipped, cell.reason
+        )
+    return planned
+
+
+def _candidate_key(run_id: int, label: str) -> str:
+    return f"benchmarks/{run_id}/candidates/{label}"
+
+
+@task(retries=2, retry_delay_seconds=2, retry_condition_fn=retry_unless_bad_input, cache_policy=NO_CACHE)
+def prepare_candidate(run: BenchmarkRun, spec: OptimisationSpec) -> dict:
+    """Apply one optimisation; store the candidate (bytes and description) for the measuring flows."""
+    work = Workload(run)
+    candidate = make_candidate(work.model, spec, work.X, work.y, work.info)
+    store = artifact_store()
+    key = _candidate_key(run.id, spec.label)
+    described = {**candidate.to_dict(), "uri": store.put_bytes(f"{key}.bin", candidate.payload)}
+    store.put_bytes(f"{key}.json", json.dumps(described).encode())
+    return described
+
+
+def load_candidate(run_id: int, label: str) -> Candidate:
+    store = artifact_store()
+    key = _candidate_key(run_id, label)
+    described = json.loads(store.get_bytes(store.uri(f"{key}.json")))
+    described.pop("uri")
+    return Candidate.from_dict(described, store.get_bytes(store.uri(f"{key}.bin")))
+
+
+def cells_to_measure(run: BenchmarkRun, hardware: str, work: Workload) -> list[Cell]:
+    """This machine's runnable cells not yet recorded; those this machine cannot run are recorded as skipped."""
+    db = database()
+    done = {(c.platform, c.optimisation) for c in benchmarking.cells(db, run.id, hardware)}
+    planned = plan(work.config, work.info, [hardware], probe_machine=True)
+    for cell in planned.skipped:
+        if cell.hardware == hardware and (cell.platform, cell.optimisation) not in done:
+            benchmarking.record_cell(
+                db, run.id, hardware, cell.platform, cell.optimisation, CellStatus.skipped, cell.reason
+            )
+    return [c for c in planned.cells if c.hardware == hardware and (c.entry.name, c.optimisation.label) not in done]
+
+
+@task(**RECORD_RETRIES)
+def skip_cells(run_id: int, cells: list[Cell], reason: str) -> None:
+    db = database()
+    for cell in cells:
+        benchmarking.record_cell(
+            db, run_id, cell.hardware, cell.entry.name, cell.optimisation.label, CellStatus.skipped, reason
+        )
+
+
+@task(cache_policy=NO_CACHE)
+def measure_cell(run: BenchmarkRun, cell: Cell, work: Workload) -> CellResult:
+    """Prepare and time one cell; its prepared artifact goes to the store, its result to the records."""
+    try:
+        candidate = load_candidate(run.id, cell.optimisation.label)
+    except FileNotFoundError as exc:
+        raise NotApplicable(f"the {cell.optimisation.label} candidate was not prepared: {exc}") from exc
+    with tempfile.TemporaryDirectory(prefix="tunefleet-cell-") as workdir:
+        result = run_cell(cell, candidate, work.X, work.y, work.config, Path(workdir))
+        if result.artifact:
+            artifact = Path(result.artifact)
+            key = f"benchmarks/{run.id}/prepared/{cell.hardware}/{cell.entry.name}/{cell.optimisation.label}/{artifact.name}"
+            result.artifact = artifact_store().put_bytes(key, artifact.read_bytes())
+    status = {"ok": CellStatus.measured, "skipped": CellStatus.skipped}.get(result.status, CellStatus.failed)
+    benchmarking.record_cell(
+        database(),
+        run.id,
+        cell.hardware,
+        cell.entry.name,
+        cell.optimisation.label,
+        status,
+        result.reason,
+        result.to_dict(),
+    )
+    return result
+
+
+@task(**RECORD_RETRIES)
+def publish_report(run: BenchmarkRun) -> dict:
+    """Table, heat map and summary from the run's recorded cells: as Prefect artifacts and in the store."""
+    db, store = database(), artifact_store()
+    recorded = benchmarking.cells(db, run.id)
+    results = [c.metrics for c in recorded if c.metrics]
+    skipped = [
+        {"platform": c.platform, "optimisation": c.optimisation, "hardware": c.hardware, "reason": c.reason}
+        for c in recorded
+        if not c.metrics
+    ]
+    budget = BenchmarkConfig.from_dict(run.config).accuracy_budget
+    table = results_table(results)
+    summary = summary_markdown(results, budget, skipped)
+    prefix = f"benchmarks/{run.id}/report"
+    uris = {
+        "table_uri": store.put_bytes(f"{prefix}/cells.csv", table.to_csv(index=False).encode()),
+        "summary_uri": store.put_bytes(f"{prefix}/summary.md", summary.encode()),
+    }
+    if len(table):
+        uris["heatmap_uri"] = store.put_bytes(f"{prefix}/heatmap.png", heatmap_png(results))
+    key = f"benchmark-{run.id}"
+    create_table_artifact(_json_ready(table), key=key, description=f"benchmark run {run.id}: every measured cell")
+    create_markdown_artifact(summary + f"\n\nHeat map: `{uris.get('heatmap_uri', 'none')}`\n", key=f"{key}-summary")
+    counts = {status.value: sum(c.status == status for c in recorded) for status in CellStatus}
+    best = _json_ready(pd.DataFrame(fastest(results, budget))) if len(table) else []
+    return {**uris, "cells": counts, "fastest": best}
+
+
+def _json_ready(table) -> list[dict]:
+    """Records with NaN as None (JSON and Prefect's table artifacts have no NaN)."""
+    return json.loads(table.replace({np.nan: None}).to_json(orient="records"))

@@ -1,0 +1,224 @@
+"""Measurements of one prepared model: latency per batch size, energy, memory, artifact size.
+
+Latency: per batch size, warm-up runs, then timed runs whose count fits a time budget
+(clamped to [min_repeats, max_repeats]); median, p95, coefficient of variation and
+throughput. Energy: the RAPL package counters over the timed runs, where readable.
+Peak memory: a separate process prepares the model and predicts the largest batch, and
+reports its peak resident set size before and after.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import logging
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tunefleet.bench.errors import BenchError
+
+logger = logging.getLogger(__name__)
+
+RAPL_ROOT = Path("/sys/class/powercap")
+
+
+@dataclass(frozen=True)
+class TimingSettings:
+    """How long to warm up and time each batch size; shrink these to make tests fast."""
+
+    budget_s: float = 1.0
+    warmup_s: float = 0.2
+    min_warmup: int = 3
+    min_repeats: int = 10
+    max_repeats: int = 100_000
+
+    def __post_init__(self):
+        if self.budget_s <= 0 or self.warmup_s < 0:
+            raise BenchError(f"timing budget_s must be > 0 and warmup_s >= 0 (got {self.budget_s}, {self.warmup_s})")
+        if not 1 <= self.min_repeats <= self.max_repeats or self.min_warmup < 1:
+            raise BenchError(
+                f"timing needs 1 <= min_repeats <= max_repeats and min_warmup >= 1 "
+                f"(got {self.min_repeats}, {self.max_repeats}, {self.min_warmup})"
+            )
+
+
+@dataclass(frozen=True)
+class LatencyStats:
+    """Timed runs of one batch size. Times in milliseconds; cv = standard deviation / mean.
+
+    ``thread_cpu_ms`` is the calling thread's CPU time per run (mean over the timed runs).
+    For single-threaded CPU platforms it is the latency without the time spent waiting for
+    a core, so it stays steady on a shared machine where wall-clock medians do not; work
+    done on other threads or on a GPU is not in it.
+    """
+
+    batch_size: int
+    repeats: int
+    median_ms: float
+    p95_ms: float
+    mean_ms: float
+    min_ms: float
+    cv: float
+    throughput_rows_per_s: float
+    thread_cpu_ms: float
+    energy_j_per_batch: float | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Rapl:
+    """The CPU package energy counters of Linux's powercap interface (Intel, and AMD since 5.8)."""
+
+    def __init__(self, domains: list[Path]):
+        self.domains = domains
+        self.ranges = [int((d / "max_energy_range_uj").read_text()) for d in domains]
+
+    @classmethod
+    def open(cls) -> tuple[Rapl | None, str | None]:
+        """The counters, or None and the reason they cannot be read here."""
+        domains = sorted(p for p in RAPL_ROOT.glob("intel-rapl:*") if p.name.count(":") == 1)
+        if not domains:
+            return None, f"no RAPL counters on this machine ({RAPL_ROOT}/intel-rapl:* absent)"
+        try:
+            rapl = cls(domains)
+            rapl.read()
+        except PermissionError:
+            return None, f"RAPL counters in {RAPL_ROOT} are not readable by this user (root only since Linux 5.10)"
+        except OSError as exc:
+            return None, f"RAPL counters in {RAPL_ROOT} could not be read: {exc}"
+        return rapl, None
+
+    def read(self) -> list[int]:
+        return [int((d / "energy_uj").read_text()) for d in self.domains]
+
+    def joules_between(self, start: list[int], end: list[int]) -> float:
+        """Energy over all packages between two readings, allowing each counter one wrap-around."""
+        return sum(((e - s) % r if e < s else e - s) for s, e, r in zip(start, end, self.ranges)) / 1e6
+
+    def describe(self) -> dict:
+        return {
+            "available": True,
+            "source": "RAPL",
+            "domains": [(d / "name").read_text().strip() for d in self.domains],
+        }
+
+
+def energy_status() -> tuple[Rapl | None, dict]:
+    """The RAPL reader (or None) and how to record it: available with domains, or the reason not."""
+    rapl, reason = Rapl.open()
+    return rapl, rapl.describe() if rapl else {"available": False, "reason": reason}
+
+
+def batch_of(X: np.ndarray, size: int) -> np.ndarray:
+    """``size`` rows of X, repeating X's rows when it has fewer; contiguous, so slicing is not timed."""
+    return np.ascontiguousarray(X[np.arange(size) % len(X)])
+
+
+def time_batches(
+    predict: Callable[[np.ndarray], object],
+    X: np.ndarray,
+    batch_sizes: list[int],
+    settings: TimingSettings,
+    rapl: Rapl | None = None,
+) -> list[LatencyStats]:
+    """Latency of ``predict`` for each batch size (see the module doc for the method)."""
+    return [_time_batch(predict, batch_of(X, size), settings, rapl) for size in batch_sizes]
+
+
+def _time_batch(predict: Callable, batch: np.ndarray, settings: TimingSettings, rapl: Rapl | None) -> LatencyStats:
+    warmup = []
+    started = time.perf_counter()
+    while len(warmup) < settings.min_warmup or time.perf_counter() - started < settings.warmup_s:
+        warmup.append(_timed(predict, batch))
+    estimate = float(np.median(warmup))
+    repeats = min(settings.max_repeats, max(settings.min_repeats, math.ceil(settings.budget_s / max(estimate, 1e-9))))
+    times = np.empty(repeats)
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # a collection inside a timed run would be charged to the model
+    try:
+        energy_start = rapl.read() if rapl else None
+        cpu_start = time.thread_time()
+        for i in range(repeats):
+            times[i] = _timed(predict, batch)
+        cpu = (time.thread_time() - cpu_start) / repeats
+        energy = rapl.joules_between(energy_start, rapl.read()) / repeats if rapl else None
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    median = float(np.median(times))
+    mean = float(times.mean())
+    stats = LatencyStats(
+        batch_size=len(batch),
+        repeats=repeats,
+        median_ms=median * 1e3,
+        p95_ms=float(np.percentile(times, 95)) * 1e3,
+        mean_ms=mean * 1e3,
+        min_ms=float(times.min()) * 1e3,
+        cv=float(times.std() / mean) if mean > 0 else 0.0,
+        throughput_rows_per_s=len(batch) / median if median > 0 else math.inf,
+        thread_cpu_ms=cpu * 1e3,
+        energy_j_per_batch=energy,
+    )
+    logger.debug(
+        "batch %d: median %.4f ms over %d runs (cv %.3f)", stats.batch_size, stats.median_ms, repeats, stats.cv
+    )
+    return stats
+
+
+def _timed(predict: Callable, batch: np.ndarray) -> float:
+    start = time.perf_counter()
+    predict(batch)
+    return time.perf_counter() - start
+
+
+def measure_memory(
+    target: str,
+    params: dict,
+    candidate_meta: dict,
+    payload: bytes,
+    X: np.ndarray,
+    threads: int,
+    workdir: Path,
+    timeout_s: float = 900,
+) -> dict:
+    """Peak memory of preparing ``payload`` on the adapter ``target`` and predicting X, in a new process.
+
+    Returns ``peak_rss_bytes`` (the process's high-water mark), ``baseline_rss_bytes`` (its
+    mark just before preparing: interpreter, numpy, the candidate and X loaded) and their
+    difference ``prepare_predict_bytes``; ``gpu_peak_allocated_bytes`` where PyTorch used CUDA.
+    Artifacts the adapter keeps in ``workdir`` (a compiled library) are reused, not rebuilt.
+    """
+    with tempfile.TemporaryDirectory(prefix="tunefleet-memory-") as folder:
+        folder = Path(folder)
+        spec = {
+            "target": target,
+            "params": params,
+            "candidate": candidate_meta,
+            "threads": threads,
+            "workdir": str(workdir),
+        }
+        (folder / "spec.json").write_text(json.dumps(spec))
+        (folder / "candidate.bin").write_bytes(payload)
+        np.save(folder / "X.npy", X)
+        command = [sys.executable, "-m", "tunefleet.bench.memory_probe", str(folder)]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+        except subprocess.TimeoutExpired as exc:
+            raise BenchError(f"memory probe of {target} ran past {timeout_s:.0f} s") from exc
+        result_file = folder / "result.json"
+        if done.returncode != 0 or not result_file.exists():
+            tail = "\n".join(done.stderr.strip().splitlines()[-5:])
+            raise BenchError(f"memory probe of {target} failed (exit {done.returncode}): {tail}")
+        result = json.loads(result_file.read_text())
+    result["prepare_predict_bytes"] = result["peak_rss_bytes"] - result["baseline_rss_bytes"]
+    result["method"] = "peak resident set (VmHWM) of a separate process"
+    return result

@@ -1,0 +1,294 @@
+"""Benchmark tests by "module:Class" + params, benchmark configs, and the plan of cells.
+
+A benchmark test is a platform adapter (see ``tunefleet.bench.platforms.Platform``): the
+built-in registry names one entry per platform and device; users register their own class
+from any importable module. A config lists entries, optimisations, batch sizes and hardware
+tags; ``plan`` crosses entries × optimisations and keeps the runnable cells, giving every
+other cell the reason it is skipped.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from tunefleet.bench.errors import BenchError
+from tunefleet.bench.measure import TimingSettings
+from tunefleet.bench.models import ModelInfo
+from tunefleet.bench.optimisations import OptimisationSpec, applies, optimisation
+
+HARDWARE = ("cpu", "gpu")
+DEFAULT_BATCH_SIZES = (1, 16, 64, 256, 10_000)
+DEFAULT_OPTIMISATIONS = ("none", "float32", "float16", "int8", "prune")
+_REQUIRED = ("hardware", "supports", "takes_format", "unavailable", "prepare")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A registered benchmark test: its name in results, its class, its constructor params."""
+
+    name: str
+    test: str
+    params: dict = field(default_factory=dict)
+
+    def platform(self) -> Any:
+        return load_platform(self.test, self.params)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "test": self.test, "params": dict(self.params)}
+
+
+def load_platform(test: str, params: dict) -> Any:
+    """Instantiate ``module:Class`` with ``params`` and check it has the adapter interface."""
+    module_name, _, class_name = test.partition(":")
+    if not module_name or not class_name:
+        raise BenchError(f"a benchmark test is named 'module:Class', not {test!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise BenchError(f"cannot import module {module_name!r} of benchmark test {test!r}: {exc}") from exc
+    cls = getattr(module, class_name, None)
+    if not isinstance(cls, type):
+        raise BenchError(f"module {module_name!r} has no class {class_name!r}")
+    try:
+        instance = cls(**params)
+    except (TypeError, ValueError) as exc:
+        raise BenchError(f"benchmark test {test!r} rejects params {params}: {exc}") from exc
+    missing = [name for name in _REQUIRED if not hasattr(instance, name)]
+    if missing:
+        raise BenchError(
+            f"{test} lacks {', '.join(missing)}: a benchmark test implements tunefleet.bench.platforms.Platform"
+        )
+    return instance
+
+
+_PLATFORMS = "tunefleet.bench.platforms"
+BUILTIN = (
+    Entry("sklearn", f"{_PLATFORMS}:SklearnPlatform"),
+    Entry("onnxruntime", f"{_PLATFORMS}:OnnxRuntimePlatform", {"device": "cpu"}),
+    Entry("onnxruntime-cuda", f"{_PLATFORMS}:OnnxRuntimePlatform", {"device": "cuda"}),
+    Entry("treelite", f"{_PLATFORMS}:TreelitePlatform"),
+    Entry("treelite-gtil", f"{_PLATFORMS}:TreeliteGtilPlatform"),
+    Entry("torch", f"{_PLATFORMS}:TorchTreePlatform", {"device": "cpu"}),
+    Entry("torch-cuda", f"{_PLATFORMS}:TorchTreePlatform", {"device": "cuda"}),
+)
+
+
+class Registry:
+    """Named benchmark tests: the built-in ones plus those registered from user modules."""
+
+    def __init__(self, entries: tuple[Entry, ...] = BUILTIN):
+        self._entries = {entry.name: entry for entry in entries}
+
+    def register(self, name: str, test: str, params: dict | None = None) -> Entry:
+        """Add ``module:Class`` under ``name``; the class is imported and built now, so errors show here."""
+        if name in self._entries:
+            raise BenchError(f"a benchmark test named {name!r} is already registered")
+        entry = Entry(name, test, dict(params or {}))
+        entry.platform()
+        self._entries[name] = entry
+        return entry
+
+    def get(self, name: str) -> Entry:
+        if name not in self._entries:
+            raise BenchError(f"unknown benchmark test {name!r} (registered: {', '.join(self._entries)})")
+        return self._entries[name]
+
+    def names(self) -> list[str]:
+        return list(self._entries)
+
+
+@dataclass(frozen=True)
+class BenchmarkConfig:
+    """What to benchmark: tests, optimisations, batch sizes, hardware tags and measurement settings."""
+
+    entries: tuple[Entry, ...]
+    optimisations: tuple[OptimisationSpec, ...]
+    batch_sizes: tuple[int, ...] = DEFAULT_BATCH_SIZES
+    hardware: tuple[str, ...] = HARDWARE
+    threads: int = 1
+    timing: TimingSettings = TimingSettings()
+    memory: bool = True
+    accuracy_budget: float = 0.01
+
+    @classmethod
+    def from_dict(cls, data: dict, registry: Registry | None = None) -> BenchmarkConfig:
+        """Parse and check a config; absent keys take the defaults (every built-in test and optimisation).
+
+        ``entries`` items are registered names or ``{"name", "test": "module:Class", "params"}``;
+        ``optimisations`` items are names or ``{"name", "params"}``; ``timing`` takes the
+        fields of TimingSettings.
+        """
+        registry = registry or Registry()
+        allowed = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise BenchError(
+                f"unknown benchmark config key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
+            )
+        entries = tuple(_entry(item, registry) for item in data.get("entries", registry.names()))
+        optimisations = tuple(OptimisationSpec.parse(item) for item in data.get("optimisations", DEFAULT_OPTIMISATIONS))
+        _unique("benchmark test", [e.name for e in entries])
+        _unique("optimisation", [o.label for o in optimisations])
+        timing = data.get("timing", {})
+        if not isinstance(timing, dict) or set(timing) - {f.name for f in fields(TimingSettings)}:
+            raise BenchError(f"timing takes {', '.join(f.name for f in fields(TimingSettings))}, not {timing!r}")
+        config = cls(
+            entries=entries,
+            optimisations=optimisations,
+            batch_sizes=tuple(data.get("batch_sizes", DEFAULT_BATCH_SIZES)),
+            hardware=tuple(data.get("hardware", HARDWARE)),
+            threads=data.get("threads", 1),
+            timing=TimingSettings(**timing),
+            memory=data.get("memory", True),
+            accuracy_budget=data.get("accuracy_budget", 0.01),
+        )
+        config.check()
+        return config
+
+    def check(self) -> None:
+        if not self.entries or not self.optimisations:
+            raise BenchError("a benchmark config needs at least one test and one optimisation")
+        if not self.batch_sizes or any(
+            isinstance(b, bool) or not isinstance(b, int) or b < 1 for b in self.batch_sizes
+        ):
+            raise BenchError(f"batch_sizes must be positive integers, not {list(self.batch_sizes)}")
+        _unique("batch size", list(self.batch_sizes))
+        bad = [h for h in self.hardware if h not in HARDWARE]
+        if bad or not self.hardware:
+            raise BenchError(f"hardware tags must be among {', '.join(HARDWARE)}, not {list(self.hardware)}")
+        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1:
+            raise BenchError(f"threads must be a positive integer, not {self.threads!r}")
+        if not isinstance(self.memory, bool):
+            raise BenchError(f"memory must be true or false, not {self.memory!r}")
+        if (
+            isinstance(self.accuracy_budget, bool)
+            or not isinstance(self.accuracy_budget, int | float)
+            or self.accuracy_budget < 0
+        ):
+            raise BenchError(f"accuracy_budget must be a number >= 0, not {self.accuracy_budget!r}")
+
+    def to_dict(self) -> dict:
+        return {
+            "entries": [e.to_dict() for e in self.entries],
+            "optimisations": [o.to_dict() for o in self.optimisations],
+            "batch_sizes": list(self.batch_sizes),
+            "hardware": list(self.hardware),
+            "threads": self.threads,
+            "timing": asdict(self.timing),
+            "memory": self.memory,
+            "accuracy_budget": self.accuracy_budget,
+        }
+
+
+def _entry(item: str | dict, registry: Registry) -> Entry:
+    if isinstance(item, str):
+        return registry.get(item)
+    if isinstance(item, dict) and set(item) <= {"name", "test", "params"} and {"name", "test"} <= set(item):
+        entry = Entry(item["name"], item["test"], dict(item.get("params") or {}))
+        entry.platform()
+        return entry
+    raise BenchError(
+        f"a benchmark test is a registered name or {{'name', 'test': 'module:Class', 'params'}}, not {item!r}"
+    )
+
+
+def _unique(what: str, values: list) -> None:
+    repeated = sorted({str(v) for v in values if values.count(v) > 1})
+    if repeated:
+        raise BenchError(f"{what} listed twice: {', '.join(repeated)}")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One runnable measurement: a test × an optimisation on a hardware tag (all batch sizes)."""
+
+    entry: Entry
+    optimisation: OptimisationSpec
+    hardware: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.entry.name}/{self.optimisation.label}/{self.hardware}"
+
+    def to_dict(self) -> dict:
+        return {"entry": self.entry.to_dict(), "optimisation": self.optimisation.to_dict(), "hardware": self.hardware}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Cell:
+        return cls(Entry(**data["entry"]), OptimisationSpec(**data["optimisation"]), data["hardware"])
+
+
+@dataclass(frozen=True)
+class SkippedCell:
+    platform: str
+    optimisation: str
+    hardware: str
+    reason: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Plan:
+    cells: tuple[Cell, ...]
+    skipped: tuple[SkippedCell, ...]
+
+    def optimisations(self) -> list[OptimisationSpec]:
+        """The candidates the runnable cells need, each once, in config order."""
+        return list({cell.optimisation.label: cell.optimisation for cell in self.cells}.values())
+
+    def to_dict(self) -> dict:
+        return {"cells": [c.to_dict() for c in self.cells], "skipped": [s.to_dict() for s in self.skipped]}
+
+
+def plan(config: BenchmarkConfig, info: ModelInfo, hardware_tags: list[str], probe_machine: bool = True) -> Plan:
+    """Runnable cells and skipped cells (with reasons) for a model on the given hardware tags.
+
+    ``hardware_tags`` are the kinds of hardware that can run cells (work pools with workers,
+    or this machine). With ``probe_machine``, each adapter also checks this machine
+    (libraries, compiler, CUDA): do that where the cells will run.
+    """
+    unknown = [tag for tag in hardware_tags if tag not in HARDWARE]
+    if unknown:
+        raise BenchError(f"hardware tags must be among {', '.join(HARDWARE)}, not {unknown}")
+    cells, skipped = [], []
+    for entry in config.entries:
+        platform = entry.platform()
+        machine_reason = platform.unavailable() if probe_machine and platform.hardware in hardware_tags else None
+        for spec in config.optimisations:
+            reason = _skip_reason(entry, platform, spec, info, config, hardware_tags, machine_reason)
+            if reason:
+                skipped.append(SkippedCell(entry.name, spec.label, platform.hardware, reason))
+            else:
+                cells.append(Cell(entry, spec, platform.hardware))
+    return Plan(tuple(cells), tuple(skipped))
+
+
+def _skip_reason(
+    entry: Entry,
+    platform: Any,
+    spec: OptimisationSpec,
+    info: ModelInfo,
+    config: BenchmarkConfig,
+    hardware_tags: list[str],
+    machine_reason: str | None,
+) -> str | None:
+    """The first reason the cell cannot run: hardware, model, optimisation, format, this machine."""
+    name, hardware = entry.name, platform.hardware
+    if hardware not in config.hardware:
+        return f"{name} runs on {hardware}; the config asks for {', '.join(config.hardware)} only"
+    if hardware not in hardware_tags:
+        return f"{name} needs {hardware} hardware (available: {', '.join(hardware_tags) or 'none'})"
+    reason = platform.supports(info, hardware)
+    if reason:
+        return f"{name}: {reason}"
+    reason = applies(spec, info)
+    if reason:
+        return reason
+    reason = platform.takes_format(optimisation(spec.name).output_format)
+    if reason:
+        return f"{name} {reason} (the {spec.label} candidate)"
+    return f"{name}: {machine_reason}" if machine_reason else None

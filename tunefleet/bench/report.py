@@ -1,0 +1,154 @@
+"""Reports from cell results: a table, a heat map PNG and a markdown summary.
+
+Speed-ups and ratios are against the baseline cell (scikit-learn, no optimisation) at the
+same batch size. "Within the accuracy budget" means drift <= budget (see metrics.drift).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pandas as pd
+
+from tunefleet.bench.errors import BenchError
+from tunefleet.bench.registry import SkippedCell
+from tunefleet.bench.runner import FAILED, OK, SKIPPED, CellResult
+
+BASELINE = ("sklearn", "none")
+COLUMNS = [
+    "platform", "optimisation", "hardware", "batch_size", "median_ms", "p95_ms", "cv", "throughput_rows_per_s",
+    "speedup", "thread_cpu_ms", "metric", "score", "drift", "size_bytes", "peak_rss_bytes", "energy_j_per_batch",
+    "threads",
+]  # fmt: skip
+
+
+def _results(results: list[CellResult | dict]) -> list[CellResult]:
+    return [r if isinstance(r, CellResult) else CellResult.from_dict(r) for r in results]
+
+
+def results_table(results: list[CellResult | dict], baseline: tuple[str, str] = BASELINE) -> pd.DataFrame:
+    """One row per measured cell and batch size; ``speedup`` = baseline median / median."""
+    rows = []
+    for result in _results(results):
+        if result.status != OK:
+            continue
+        memory = result.memory or {}
+        for stats in result.latency:
+            rows.append(
+                {
+                    "platform": result.platform,
+                    "optimisation": result.optimisation,
+                    "hardware": result.hardware,
+                    "batch_size": stats.batch_size,
+                    "median_ms": stats.median_ms,
+                    "p95_ms": stats.p95_ms,
+                    "cv": stats.cv,
+                    "throughput_rows_per_s": stats.throughput_rows_per_s,
+                    "thread_cpu_ms": stats.thread_cpu_ms,
+                    "metric": result.metric,
+                    "score": result.score,
+                    "drift": result.drift,
+                    "size_bytes": result.size_bytes,
+                    "peak_rss_bytes": memory.get("peak_rss_bytes"),
+                    "energy_j_per_batch": stats.energy_j_per_batch,
+                    "threads": ", ".join(f"{k}={v}" for k, v in result.threads.items()),
+                }
+            )
+    table = pd.DataFrame(rows, columns=[c for c in COLUMNS if c != "speedup"])
+    base = table[(table.platform == baseline[0]) & (table.optimisation == baseline[1])].set_index("batch_size")[
+        "median_ms"
+    ]
+    table.insert(COLUMNS.index("speedup"), "speedup", table.batch_size.map(base) / table.median_ms)
+    return table
+
+
+def fastest(
+    results: list[CellResult | dict], accuracy_budget: float, baseline: tuple[str, str] = BASELINE
+) -> list[dict]:
+    """Per batch size, the fastest cell whose drift is within the budget (smallest median)."""
+    table = results_table(results, baseline)
+    within = table[table.drift <= accuracy_budget + 1e-12]
+    best = within.loc[within.groupby("batch_size").median_ms.idxmin()] if len(within) else within
+    return best.sort_values("batch_size").to_dict("records")
+
+
+def heatmap_png(results: list[CellResult | dict], baseline: tuple[str, str] = BASELINE) -> bytes:
+    """Platform × optimisation, colour = latency ratio to the baseline (log scale), a panel per batch size."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = results_table(results, baseline)
+    if table.empty:
+        raise BenchError("no measured cells to draw a heat map of")
+    table["ratio"] = 1.0 / table.speedup
+    platforms = list(dict.fromkeys(table.platform))
+    optimisations = list(dict.fromkeys(table.optimisation))
+    sizes = sorted(table.batch_size.unique())
+    finite = np.log10(table.ratio[np.isfinite(table.ratio)])
+    limit = max(1.0, float(np.abs(finite).max())) if len(finite) else 1.0
+    figure, axes = plt.subplots(
+        1, len(sizes), figsize=(2.2 + 1.3 * len(optimisations) * len(sizes), 1.2 + 0.45 * len(platforms)), squeeze=False
+    )
+    for ax, size in zip(axes[0], sizes):
+        grid = (
+            table[table.batch_size == size]
+            .pivot_table(index="platform", columns="optimisation", values="ratio", aggfunc="min")
+            .reindex(index=platforms, columns=optimisations)
+        )
+        image = ax.imshow(np.log10(grid.to_numpy(dtype=float)), cmap="RdYlGn_r", vmin=-limit, vmax=limit, aspect="auto")
+        for (i, j), value in np.ndenumerate(grid.to_numpy(dtype=float)):
+            ax.text(j, i, "–" if math.isnan(value) else f"{value:.3g}", ha="center", va="center", fontsize=7)
+        ax.set_title(f"batch {size}")
+        ax.set_xticks(range(len(optimisations)), optimisations, rotation=45, ha="right", fontsize=7)
+        ax.set_yticks(range(len(platforms)), platforms if ax is axes[0][0] else [""] * len(platforms), fontsize=8)
+    bar = figure.colorbar(image, ax=list(axes[0]), shrink=0.9)
+    bar.set_label(f"log10 latency / {baseline[0]}+{baseline[1]}")
+    figure.suptitle(f"Latency ratio to {baseline[0]} + {baseline[1]} (lower is faster)", fontsize=10, y=1.04)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def summary_markdown(
+    results: list[CellResult | dict],
+    accuracy_budget: float,
+    skipped: list[SkippedCell | dict] = (),
+    baseline: tuple[str, str] = BASELINE,
+) -> str:
+    """The fastest configuration per batch size within the budget, then skipped and failed cells."""
+    results = _results(results)
+    base = f"{baseline[0]} + {baseline[1]}"
+    lines = [
+        "# Inference benchmark",
+        "",
+        f"Fastest configuration per batch size with drift ≤ {accuracy_budget:g} "
+        f"(accuracy lost, or relative MSE increase), speed-up over {base}.",
+        "",
+        "| batch size | fastest | hardware | median ms | speed-up | drift |",
+        "|---:|---|---|---:|---:|---:|",
+    ]
+    for row in fastest(results, accuracy_budget, baseline):
+        speedup = "n/a (no baseline)" if math.isnan(row["speedup"]) else f"{row['speedup']:.1f}×"
+        lines.append(
+            f"| {row['batch_size']} | {row['platform']} + {row['optimisation']} | {row['hardware']} | "
+            f"{row['median_ms']:.4g} | {speedup} | {row['drift']:.3g} |"
+        )
+    skipped_rows = [s if isinstance(s, dict) else s.to_dict() for s in skipped]
+    skipped_rows += [r.to_dict() for r in results if r.status == SKIPPED]
+    failed_rows = [r.to_dict() for r in results if r.status == FAILED]
+    for title, rows in (("Skipped cells", skipped_rows), ("Failed cells", failed_rows)):
+        if rows:
+            lines += ["", f"## {title}", "", "| platform | optimisation | hardware | reason |", "|---|---|---|---|"]
+            lines += [
+                f"| {r['platform']} | {r['optimisation']} | {r['hardware']} | {_cell_text(r['reason'])} |" for r in rows
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def _cell_text(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
