@@ -6,10 +6,11 @@ import argparse
 import logging
 import sys
 
-from interfaces.commands import bo, experiments, ridge
+from interfaces.commands import benchmark, bo, experiments, ridge
 from interfaces.commands.output import emit, line
 from tasks.context import database
 from tunefleet.auth import AuthError
+from tunefleet.bench.errors import BenchError
 from tunefleet.experiments import ExperimentError
 from tunefleet.objectives import ObjectiveError
 from tunefleet.pandas_json import FrameJSONError
@@ -20,6 +21,7 @@ from tunefleet.storage import ArtifactNotFound
 from tunefleet.tabular import TabularError
 
 USER_ERRORS = (
+    BenchError,
     TabularError,
     RidgeInputError,
     RecordNotFound,
@@ -53,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     ridge.register(commands)
     experiments.register(commands)
     bo.register(commands)
+    benchmark.register(commands)
 
     api = commands.add_parser("api", help="serve the HTTP API")
     api.add_argument("--host", default="127.0.0.1")
