@@ -13,7 +13,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
-from tasks.context import RECORD_RETRIES, artifact_store, database
+from tasks.context import RECORD_RETRIES, artifact_store, database, retry_unless
 from tunefleet import benchmarking
 from tunefleet.bench.errors import BenchError, NotApplicable
 from tunefleet.bench.models import load_model, read_validation_csv
@@ -23,16 +23,7 @@ from tunefleet.bench.report import fastest, heatmap_png, results_table, summary_
 from tunefleet.bench.runner import CellResult, run_cell
 from tunefleet.records import BenchmarkRun, CellStatus, InferenceModel
 
-
-def retry_unless_bad_input(task, task_run, state) -> bool:
-    """A model or config that does not fit fails the same way every time: retry only the rest."""
-    try:
-        state.result()
-    except BenchError:
-        return False
-    except Exception:
-        return True
-    return True
+retry_unless_bad_input = retry_unless(BenchError)
 
 
 @task(**RECORD_RETRIES, retry_condition_fn=retry_unless_bad_input)

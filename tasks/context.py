@@ -11,6 +11,21 @@ from tunefleet.storage import ArtifactStore
 RECORD_RETRIES = dict(retries=3, retry_delay_seconds=[1, 4, 10])
 
 
+def retry_unless(*input_errors: type[Exception]):
+    """A retry condition: bad input fails the same way every time, so retry only other errors."""
+
+    def should_retry(task, task_run, state) -> bool:
+        try:
+            state.result()
+        except input_errors:
+            return False
+        except Exception:
+            return True
+        return True
+
+    return should_retry
+
+
 def current_settings() -> Settings:
     """Environment settings, overridden by the Prefect blocks they name."""
     settings = get_settings()

@@ -6,25 +6,14 @@ from prefect import task
 from prefect.artifacts import create_table_artifact
 from prefect.context import get_run_context
 
-from tasks.context import RECORD_RETRIES, artifact_store, current_settings, database
+from tasks.context import RECORD_RETRIES, artifact_store, current_settings, database, retry_unless
 from tunefleet import ridge_service
 from tunefleet.records import RidgeModel
 from tunefleet.ridge import RidgeInputError
 from tunefleet.storage import ArtifactNotFound, open_uri
 from tunefleet.tabular import TabularError
 
-# Bad data or parameters fail the same way every time: retry only everything else.
-INPUT_ERRORS = (TabularError, RidgeInputError, ArtifactNotFound)
-
-
-def retry_unless_input_error(task, task_run, state) -> bool:
-    try:
-        state.result()
-    except INPUT_ERRORS:
-        return False
-    except Exception:
-        return True
-    return True
+retry_unless_input_error = retry_unless(TabularError, RidgeInputError, ArtifactNotFound)
 
 
 @task(**RECORD_RETRIES, retry_condition_fn=retry_unless_input_error)

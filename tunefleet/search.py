@@ -90,7 +90,7 @@ _AUPTIMIZER_UNSUPPORTED = {
 }
 
 # Extra parameters each algorithm takes (hpogrid's algorithm_param).
-_ALGORITHM_PARAMS = {
+ALGORITHM_PARAMS = {
     "random": ("constant_grid_search",),
     "grid": ("constant_grid_search",),
     "bayesian": ("initial_points", "model", "acquisition"),
@@ -263,7 +263,7 @@ def search_algorithm(
     _require(algorithm)
 
     if algorithm in ("random", "grid"):
-        _check_params(algorithm, params, _ALGORITHM_PARAMS[algorithm])
+        _check_params(algorithm, params, ALGORITHM_PARAMS[algorithm])
         if algorithm == "grid" and not space.grid_variables:
             raise SearchError(
                 "algorithm grid needs at least one grid variable (a categorical with grid_search); "
@@ -286,7 +286,7 @@ def search_algorithm(
         raise SearchError(f"algorithm {algorithm}: every variable of the space has a single value; use random")
 
     if algorithm == "bayesian":
-        _check_params(algorithm, params, _ALGORITHM_PARAMS[algorithm])
+        _check_params(algorithm, params, ALGORITHM_PARAMS[algorithm])
         searcher = _classes()["TunefleetBOSearch"](
             space, metric=metric, mode=mode, seed=seed, points_to_evaluate=points, **params
         )
@@ -453,7 +453,7 @@ def _hyperopt_space(space: Space, codec: _Codec) -> dict:
 def _hyperopt_searcher(space: Space, metric: str, mode: str, seed, points: list[dict], params: dict):
     from ray.tune.search.hyperopt import HyperOptSearch
 
-    _check_params("hyperopt", params, _ALGORITHM_PARAMS["hyperopt"])
+    _check_params("hyperopt", params, ALGORITHM_PARAMS["hyperopt"])
     codec = _Codec(space, native=(object,))  # hyperopt has every kind: all values, categories as indices
     try:
         inner = HyperOptSearch(
@@ -473,7 +473,7 @@ def _bohb_searcher(space: Space, metric: str, mode: str, seed, points: list[dict
     import ConfigSpace
     from ray.tune.search.bohb import TuneBOHB
 
-    _check_params("bohb", params, _ALGORITHM_PARAMS["bohb"])
+    _check_params("bohb", params, ALGORITHM_PARAMS["bohb"])
     codec = _Codec(space, native=(Integer, QUniform, LogUniform, QLogUniform, Continuous))
     config_space = ConfigSpace.ConfigurationSpace()
     for name, how in codec.modes.items():

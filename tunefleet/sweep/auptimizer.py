@@ -46,6 +46,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tunefleet.search import ALGORITHM_PARAMS
 from tunefleet.sweep.configs import ConfigError, SweepConfig
 
 log = logging.getLogger(__name__)
@@ -68,14 +69,7 @@ _CORE_FIELDS = (
     "name",
 )
 _HYPERBAND_FIELDS = ("max_iter", "eta", "skip_last", "engine")
-_BOHB_ALGORITHM_FIELDS = (
-    "min_points_in_model",
-    "top_n_percent",
-    "num_samples",
-    "random_fraction",
-    "bandwidth_factor",
-    "min_bandwidth",
-)
+_BOHB_ALGORITHM_FIELDS = ALGORITHM_PARAMS["bohb"]
 _BOHB_FIELDS = (*_BOHB_ALGORITHM_FIELDS, "n_iterations", "eta", "min_budget", "max_budget")
 _PROPOSER_FIELDS = {
     "hyperband": _HYPERBAND_FIELDS,
