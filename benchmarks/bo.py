@@ -159,7 +159,9 @@ def main() -> None:
     for observations in (10, 50, 100):
         print(f"  {observations:>3} observations: {ask_seconds(hartmann, observations):.3f} s")
     rounds = 5 if args.quick else 15
-    print(f"bo-tuning flow, seconds per round over {rounds} rounds (objective ~free): {flow_seconds_per_round(rounds):.2f} s")
+    print(
+        f"bo-tuning flow, seconds per round over {rounds} rounds (objective ~free): {flow_seconds_per_round(rounds):.2f} s"
+    )
     ratio = gaps["Hartmann6", "Optuna TPE"] / max(gaps["Hartmann6", "tunefleet BO"], 1e-9)
     print(f"bo: {ratio:.2f}x vs Optuna TPE")
 

@@ -44,7 +44,13 @@ def benchmark(
         plan = bench_tasks.plan_run(run)
         candidates = bench_tasks.prepare_candidate.map(unmapped(run), plan.optimisations())
         prepared = {c["optimisation"]["name"] for c in candidates.result()}
-        logger.info("run %s: %d candidates, %d runnable cells, %d skipped", run.id, len(prepared), len(plan.cells), len(plan.skipped))
+        logger.info(
+            "run %s: %d candidates, %d runnable cells, %d skipped",
+            run.id,
+            len(prepared),
+            len(plan.cells),
+            len(plan.skipped),
+        )
         for hardware in sorted({cell.hardware for cell in plan.cells}):
             _measure_on(hardware, run.id, [c for c in plan.cells if c.hardware == hardware], _use_deployments(dispatch))
         report = bench_tasks.publish_report(run)

@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from interfaces.commands import benchmark, bo, experiments, ridge
+from interfaces.commands import benchmark, bo, experiments, ridge, sweep
 from interfaces.commands.output import emit, line
 from tasks.context import database
 from tunefleet.auth import AuthError
@@ -32,6 +32,7 @@ USER_ERRORS = (
     FrameJSONError,
     AuthError,
     ObjectiveError,
+    *sweep.USER_ERRORS,
     OSError,
 )
 
@@ -56,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     experiments.register(commands)
     bo.register(commands)
     benchmark.register(commands)
+    sweep.register(commands)
 
     api = commands.add_parser("api", help="serve the HTTP API")
     api.add_argument("--host", default="127.0.0.1")

@@ -116,7 +116,9 @@ def test_same_seed_and_observations_give_the_same_proposals():
 
 
 def test_state_round_trips_through_json_to_an_identical_next_ask():
-    optimizer = run(Optimizer(MIXED, acquisition="UpperConfidenceBound", maximize=False, seed=7, initial_points=3), mixed, 5)
+    optimizer = run(
+        Optimizer(MIXED, acquisition="UpperConfidenceBound", maximize=False, seed=7, initial_points=3), mixed, 5
+    )
     restored = Optimizer.from_state(json.loads(json.dumps(optimizer.state())))
     assert restored.state() == optimizer.state()
     assert restored.ask() == optimizer.ask()

@@ -61,13 +61,17 @@ def test_classifier_and_regressor_across_platforms_and_optimisations(backend, cl
     db, store = database(backend), artifact_store(backend)
     for name, pair, task in (("rf-cls", classifier, "classification"), ("rf-reg", regressor, "regression")):
         record = _upload(backend, name, pair, task)
-        assert record.model_type == type(pickle.loads(pair[0])).__name__ and record.n_features == (6 if task == "classification" else 5)
+        assert record.model_type == type(pickle.loads(pair[0])).__name__ and record.n_features == (
+            6 if task == "classification" else 5
+        )
         out = benchmark(name, config=QUICK, dispatch="inline")
         run = benchmarking.run(db, out["run_id"])
         assert run.status is Status.succeeded and run.flow_run_id
         cells = {(c.hardware, c.platform, c.optimisation): c for c in benchmarking.cells(db, run.id)}
         measured = {key for key, c in cells.items() if c.status is CellStatus.measured}
-        assert measured == {("cpu", p, o) for p in ("sklearn", "onnxruntime", "treelite-gtil") for o in ("none", "float32")}
+        assert measured == {
+            ("cpu", p, o) for p in ("sklearn", "onnxruntime", "treelite-gtil") for o in ("none", "float32")
+        }
         gpu = [c for key, c in cells.items() if key[1] == "torch-cuda"]
         assert gpu and all(c.status is CellStatus.skipped and c.reason for c in gpu)
         sklearn = cells[("cpu", "sklearn", "none")].metrics
@@ -139,7 +143,9 @@ def test_http_upload_queue_and_read(backend, classifier):
         client.app.state.services.launcher.wait()
         run = client.get(f"/benchmarks/{queued.json()['run_id']}").json()
         assert run["status"] == "succeeded", run["error"]
-        assert len(run["cells"]) == len(QUICK["entries"]) * len(QUICK["optimisations"])  # each platform has one hardware kind
+        assert len(run["cells"]) == len(QUICK["entries"]) * len(
+            QUICK["optimisations"]
+        )  # each platform has one hardware kind
         assert client.get("/benchmarks/999").status_code == 404
 
 
@@ -160,6 +166,18 @@ def test_cli_upload_and_run(backend, classifier, tmp_path):
     assert json.loads(ran.stdout)["status"] == "succeeded"
     assert "rf" in cli("benchmark", "list").stdout
 
-    missing = cli("model", "upload", "rf.pkl", "--data", "valid.csv", "--target", "nope", "--task", "classification", "--name", "x")
+    missing = cli(
+        "model",
+        "upload",
+        "rf.pkl",
+        "--data",
+        "valid.csv",
+        "--target",
+        "nope",
+        "--task",
+        "classification",
+        "--name",
+        "x",
+    )
     assert missing.returncode == 1 and "target column 'nope'" in missing.stderr
     assert cli("benchmark", "show", "42").returncode == 1

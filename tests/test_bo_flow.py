@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from flows.bo import bo_tuning
-from tasks.context import artifact_store, database
 from infra.services import wait_for
+from tasks.context import artifact_store, database
 from tunefleet import experiments
 from tunefleet.records import TrialStatus
 
@@ -47,7 +47,13 @@ def test_random_forest_on_a_cluster_runner(backend, engine, monkeypatch):
             "min_samples_split": {"vtype": "cont", "guess": 0.3, "min": 0.01, "max": 0.9},
         },
         objective="sklearn:sklearn.ensemble.RandomForestRegressor",
-        objective_args={"data_uri": data_uri, "target": "target", "scoring": "r2", "cv": 3, "fixed": {"random_state": 0}},
+        objective_args={
+            "data_uri": data_uri,
+            "target": "target",
+            "scoring": "r2",
+            "cv": 3,
+            "fixed": {"random_state": 0},
+        },
         iterations=2,
         batch_size=2,
         initial_points=2,
@@ -89,9 +95,24 @@ def test_killed_run_resumes_without_losing_or_repeating_a_point(backend, tmp_pat
     space = tmp_path / "space.json"
     space.write_text('{"covars": {"x": {"vtype": "cont", "guess": 0.9, "min": 0.0, "max": 1.0}}, "name": "resume"}')
     tunefleet = str(Path(sys.executable).parent / "tunefleet")
-    args = [tunefleet, "bo", "run", str(space), "--objective", f"{script}:slow", "--iterations", "5", "--batch", "2",
-            "--initial-points", "2", "--minimize"]
-    first = subprocess.Popen(args, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    args = [
+        tunefleet,
+        "bo",
+        "run",
+        str(space),
+        "--objective",
+        f"{script}:slow",
+        "--iterations",
+        "5",
+        "--batch",
+        "2",
+        "--initial-points",
+        "2",
+        "--minimize",
+    ]
+    first = subprocess.Popen(
+        args, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
     db = database(backend)
 
     def some_done_and_some_in_flight() -> bool:
@@ -107,7 +128,9 @@ def test_killed_run_resumes_without_losing_or_repeating_a_point(backend, tmp_pat
     done_before = len(experiments.trials(db, exp))
     calls_before = len(calls.read_text().split())
 
-    second = subprocess.run([*args, "--experiment", exp.uuid], env=os.environ.copy(), capture_output=True, text=True, timeout=300)
+    second = subprocess.run(
+        [*args, "--experiment", exp.uuid], env=os.environ.copy(), capture_output=True, text=True, timeout=300
+    )
     assert second.returncode == 0, second.stderr
     trials = experiments.trials(db, exp, status=None)
     assert len(trials) == 10 and all(t.status is TrialStatus.complete for t in trials)

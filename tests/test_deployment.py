@@ -78,3 +78,25 @@ def test_seed_example_over_http_with_a_worker(backend, processes, tmp_path):
     predicted = api.post(f"/model/{model_id}/predict", json={"data": "c,b\n0.0,2.0\n0.0,2.0"})
     coef, intercept = model["model"]["coef"], model["model"]["intercept"]
     assert predicted.json() == {"result": [pytest.approx(intercept + 2.0 * coef["b"])] * 2}
+
+
+@pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
+def test_serve_runs_every_flow_from_one_process_with_schedules(backend, processes, tmp_path):
+    """`tunefleet serve`: the single-machine mode — every deployment of prefect.yaml served here."""
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+    from sklearn.datasets import load_diabetes
+
+    processes("serve", [str(BIN / "tunefleet"), "serve"], {**os.environ, "PREFECT_RUNNER_POLL_FREQUENCY": "1"})
+    with get_client(sync_client=True) as client:
+
+        def served(name: str):
+            deployment = client.read_deployment_by_name(name)
+            return deployment if deployment.work_pool_name is None else None
+
+        wait_for(lambda: served("benchmark-nightly/benchmark-nightly"), "tunefleet serve", 120)
+        assert [s.schedule.cron for s in served("benchmark-nightly/benchmark-nightly").schedules] == ["0 2 * * *"]
+    data = tmp_path / "diabetes.csv"
+    load_diabetes(as_frame=True).frame.to_csv(data, index=False)
+    run = run_deployment("ridge-cv/ridge-cv", parameters={"data_uri": str(data), "target": "target"}, timeout=180)
+    assert run.state.is_completed(), ((tmp_path / "serve.log").read_text()[-3000:], run.state)

@@ -69,7 +69,11 @@ def test_seed_flow_token_new_ask_tell(client, headers, exp_uuid):
     told = client.post(
         f"/experiment/tell/{exp_uuid}",
         headers=headers,
-        json={"exp_uuid": exp_uuid, "covars_tell": exp_covars.to_json(orient="records"), "response_tell": exp_response.to_json(orient="records")},
+        json={
+            "exp_uuid": exp_uuid,
+            "covars_tell": exp_covars.to_json(orient="records"),
+            "response_tell": exp_response.to_json(orient="records"),
+        },
     )
     assert told.status_code == 200, told.text
     body = told.json()
@@ -81,8 +85,10 @@ def test_seed_flow_token_new_ask_tell(client, headers, exp_uuid):
     told = client.post(
         f"/experiment/tell/{exp_uuid}",
         headers=headers,
-        json={"covars_tell": pd.DataFrame({"v1": [4], "color": ["blue"], "weight": [7.0]}).to_json(),
-              "response_tell": pd.DataFrame({"Response": [9.5]}).to_json()},
+        json={
+            "covars_tell": pd.DataFrame({"v1": [4], "color": ["blue"], "weight": [7.0]}).to_json(),
+            "response_tell": pd.DataFrame({"Response": [9.5]}).to_json(),
+        },
     )
     assert told.status_code == 200, told.text
     assert json.loads(told.json()["best_response"]) == {"Response": {"0": 9.5}}
@@ -95,12 +101,20 @@ def test_seed_flow_token_new_ask_tell(client, headers, exp_uuid):
         point = json.loads(client.get(f"/experiment/ask/{exp_uuid}", headers=headers).json()["covars_next_exp"])[0]
         assert 0 <= point["v1"] <= 5 and point["color"] in ("red", "green", "blue") and -3 <= point["weight"] <= 200
         response = -((point["v1"] - 4) ** 2) - (point["weight"] - 50) ** 2 / 100 + (point["color"] == "blue")
-        assert client.post(f"/experiment/tell/{exp_uuid}", headers=headers,
-                           json={"covars_tell": [point], "response_tell": [response]}).status_code == 200
+        assert (
+            client.post(
+                f"/experiment/tell/{exp_uuid}",
+                headers=headers,
+                json={"covars_tell": [point], "response_tell": [response]},
+            ).status_code
+            == 200
+        )
 
 
 def _tell(client, headers, exp_uuid, covars, response=1.0):
-    return client.post(f"/experiment/tell/{exp_uuid}", headers=headers, json={"covars_tell": covars, "response_tell": response})
+    return client.post(
+        f"/experiment/tell/{exp_uuid}", headers=headers, json={"covars_tell": covars, "response_tell": response}
+    )
 
 
 @pytest.mark.parametrize(
@@ -129,9 +143,13 @@ def test_non_finite_responses_and_malformed_bodies(client, headers, exp_uuid):
     point = [{"v1": 2, "color": "red", "weight": 1.0}]
     for literal in (b"NaN", b"Infinity"):
         body = b'{"covars_tell": ' + json.dumps(point).encode() + b', "response_tell": [' + literal + b"]}"
-        told = client.post(f"/experiment/tell/{exp_uuid}", headers={**headers, "content-type": "application/json"}, content=body)
+        told = client.post(
+            f"/experiment/tell/{exp_uuid}", headers={**headers, "content-type": "application/json"}, content=body
+        )
         assert told.status_code == 422 and "not finite" in told.json()["error"]
-    told = client.post(f"/experiment/tell/{exp_uuid}", headers={**headers, "content-type": "application/json"}, content=b"{")
+    told = client.post(
+        f"/experiment/tell/{exp_uuid}", headers={**headers, "content-type": "application/json"}, content=b"{"
+    )
     assert told.status_code == 400
     assert _tell(client, headers, "no-such-uuid", point).status_code == 404
     assert client.get("/experiment/ask/no-such-uuid", headers=headers).status_code == 404
@@ -166,10 +184,21 @@ def test_auth_failures(client, backend, exp_uuid, headers):
     nobody = client.post("/auth/token", data={"username": "nobody@test.com", "password": PASSWORD})
     assert nobody.status_code == 401 and nobody.json() == wrong.json()
 
-    forged = jwt.encode({"sub": "1", "type": "access_token", "exp": utcnow() + timedelta(minutes=5)}, "a-forged-key-of-the-same-length-as-real-ones", "HS256")
-    expired = jwt.encode({"sub": "1", "type": "access_token", "exp": utcnow() - timedelta(seconds=1)}, auth.signing_key(backend), "HS256")
+    forged = jwt.encode(
+        {"sub": "1", "type": "access_token", "exp": utcnow() + timedelta(minutes=5)},
+        "a-forged-key-of-the-same-length-as-real-ones",
+        "HS256",
+    )
+    expired = jwt.encode(
+        {"sub": "1", "type": "access_token", "exp": utcnow() - timedelta(seconds=1)}, auth.signing_key(backend), "HS256"
+    )
     tokens = login(client, backend)
-    for token, message in [(forged, "not valid"), (expired, "expired"), ("garbage", "not valid"), (tokens["refresh_token"], "cannot be used here")]:
+    for token, message in [
+        (forged, "not valid"),
+        (expired, "expired"),
+        ("garbage", "not valid"),
+        (tokens["refresh_token"], "cannot be used here"),
+    ]:
         response = client.get(f"/experiment/{exp_uuid}", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 401 and message in response.json()["error"], token
 

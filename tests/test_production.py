@@ -107,6 +107,24 @@ def diabetes_uri(stack):
     return stack.store().put_bytes("datasets/diabetes.csv", data)
 
 
+QUICK_BENCHMARK = {"entries": ["sklearn", "onnxruntime", "torch-cuda"], "optimisations": ["none"], "batch_sizes": [1],
+                   "timing": {"budget_s": 0.05, "warmup_s": 0.01, "min_repeats": 5}, "memory": False}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def forest(stack) -> str:
+    """A small random forest uploaded for benchmarking; its name."""
+    from sklearn.datasets import make_classification
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = make_classification(300, 5, random_state=0)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)]).assign(y=y)
+    model = pickle.dumps(RandomForestClassifier(5, max_depth=4, random_state=0).fit(X, y))
+    data = frame.to_csv(index=False).encode()
+    benchmarking.upload_model(stack.database(), stack.store(), "rf-prod", model, data, "y", "classification")
+    return "rf-prod"
+
+
 @pytest.fixture
 def slow_objective(tmp_path):
     """Branin that takes ``delay`` seconds: long enough to inject a fault mid-run."""
@@ -156,10 +174,11 @@ def test_rest_api_creates_a_flow_run_the_cpu_worker_runs(stack, diabetes_uri):
     assert _trained_model(stack, run).n_folds == 3
 
 
-def test_a_cron_schedule_fires_and_the_worker_runs_it(stack, diabetes_uri):
-    deployment = stack.deployment_id("ridge-cv/ridge-cv")
+def test_a_cron_schedule_fires_the_nightly_benchmark_and_the_worker_runs_it(stack, forest):
+    """The nightly deployment's own schedule is at 02:00; a per-minute one on the same deployment fires in the test."""
+    deployment = stack.deployment_id("benchmark-nightly/benchmark-nightly")
     schedule = {"schedule": {"cron": "* * * * *", "timezone": "UTC"}, "active": True,
-                "parameters": {"data_uri": diabetes_uri, "target": "target"}}  # fmt: skip
+                "parameters": {"models": [forest], "config": QUICK_BENCHMARK}}  # fmt: skip
     created = stack.api.post(f"/deployments/{deployment}/schedules", json=[schedule]).raise_for_status().json()
 
     def scheduled_runs() -> list[dict]:
@@ -170,15 +189,18 @@ def test_a_cron_schedule_fires_and_the_worker_runs_it(stack, diabetes_uri):
         return [run for run in scheduled_runs() if run["state_type"] in FINAL]
 
     try:
-        wait_for(fired, "a flow run created by the cron schedule", 150)
+        wait_for(fired, "a flow run created by the cron schedule", 200)
     finally:
         stack.api.delete(f"/deployments/{deployment}/schedules/{created[0]['id']}")
         for run in scheduled_runs():
-            if run["state_type"] == "SCHEDULED":
+            if run["state_type"] == "SCHEDULED" and not run["expected_start_time"].endswith("T02:00:00Z"):
                 stack.api.delete(f"/flow_runs/{run['id']}")
     run = fired()[0]
     assert run["state_type"] == "COMPLETED", run["state"]
-    _trained_model(stack, run)
+    children = stack.api.post("/flow_runs/filter", json={"flow_runs": {"parent_flow_run_id": {"any_": [run["id"]]}}})
+    child_ids = {child["id"] for child in children.raise_for_status().json()}
+    [record] = [r for r in benchmarking.runs(stack.database()) if r.flow_run_id in child_ids]
+    assert record.status.value == "succeeded" and stack.store().exists(record.report["heatmap_uri"])
 
 
 def test_a_gpu_deployment_is_not_taken_by_the_cpu_worker(stack):
@@ -258,19 +280,10 @@ def test_a_database_restart_mid_run_is_retried_and_the_run_completes(stack, slow
     _assert_each_point_once(db, exp, budget=6)
 
 
-def test_benchmark_deployment_measures_on_the_cpu_pool_and_skips_gpu_without_a_worker(stack):
-    from sklearn.datasets import make_classification
-    from sklearn.ensemble import RandomForestClassifier
-
-    X, y = make_classification(300, 5, random_state=0)
-    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)]).assign(y=y)
-    model = pickle.dumps(RandomForestClassifier(5, max_depth=4, random_state=0).fit(X, y))
-    benchmarking.upload_model(
-        stack.database(), stack.store(), "rf-prod", model, frame.to_csv(index=False).encode(), "y", "classification"
+def test_benchmark_deployment_measures_on_the_cpu_pool_and_skips_gpu_without_a_worker(stack, forest):
+    run = stack.wait(
+        stack.create_flow_run("benchmark/benchmark", {"model": forest, "config": QUICK_BENCHMARK}), timeout=300
     )
-    config = {"entries": ["sklearn", "onnxruntime", "torch-cuda"], "optimisations": ["none"], "batch_sizes": [1],
-              "timing": {"budget_s": 0.05, "warmup_s": 0.01, "min_repeats": 5}, "memory": False}  # fmt: skip
-    run = stack.wait(stack.create_flow_run("benchmark/benchmark", {"model": "rf-prod", "config": config}), timeout=300)
     db = stack.database()
     [record] = [r for r in benchmarking.runs(db) if r.flow_run_id == run["id"]]
     cells = {c.platform: c for c in benchmarking.cells(db, record.id)}

@@ -34,7 +34,10 @@ def _with(name: str, **spec) -> dict:
         (_with("x", vtype="cont", guess=-0.5, min=0.0, max=1.0), "x: guess is invalid: -0.5 is outside [0.0, 1.0]"),
         (_with("x", vtype="int", guess=2.5, min=0, max=5), "x: guess is invalid: 2.5 is not an integer"),
         (_with("x", vtype="cont", guess="a", min=0, max=1), "x: guess is invalid: 'a' is not a number"),
-        (_with("c", vtype="cat", guess="pink", options=["red"]), "c: guess is invalid: 'pink' is not one of the options"),
+        (
+            _with("c", vtype="cat", guess="pink", options=["red"]),
+            "c: guess is invalid: 'pink' is not one of the options",
+        ),
         (_with("c", vtype="cat", options=["red", "blue", "red"]), "c: duplicate option 'red'"),
         (_with("c", vtype="cat", options=[1, 1.0]), "c: duplicate option 1.0"),
         (_with("c", vtype="cat", options=[]), "c: a cat variable needs a non-empty list of options"),
@@ -135,7 +138,9 @@ def test_missing_variable_and_non_dict_points(space):
 
 
 def test_boolean_and_numeric_options_are_told_apart():
-    space = Space.from_covars({"flag": {"vtype": "cat", "options": [True, False]}, "k": {"vtype": "cat", "options": [1, 2]}})
+    space = Space.from_covars(
+        {"flag": {"vtype": "cat", "options": [True, False]}, "k": {"vtype": "cat", "options": [1, 2]}}
+    )
     assert space.validate_point({"flag": False, "k": 2.0}) == {"flag": False, "k": 2}
     with pytest.raises(SpaceError, match="flag: 1 is not one of the options"):
         space.validate_point({"flag": 1, "k": 1})
@@ -181,18 +186,26 @@ def test_samples_cover_every_integer_and_category(space):
 # -- hpogrid's sweep vocabulary -------------------------------------------------------------------
 # The seed's search spaces (hpogrid README: examples 1-3 and the search_space example).
 SEED_SPACES = [
-    {"height": {"method": "uniform", "dimension": {"low": -100, "high": 100}},
-     "width": {"method": "uniform", "dimension": {"low": 0, "high": 20}}},
-    {"alpha": {"method": "uniform", "dimension": {"low": -10, "high": 10}},
-     "beta": {"method": "categorical", "dimension": {"categories": [-1, 0, 1, 2, 3, 4, 5]}}},
-    {"hidden": {"method": "categorical", "dimension": {"categories": [32, 64, 128]}},
-     "batchsize": {"method": "categorical", "dimension": {"categories": [32, 64, 128, 256, 512]}},
-     "lr": {"method": "loguniform", "dimension": {"low": 4.5e-05, "high": 1.83e-2}},
-     "beta": {"method": "uniform", "dimension": {"low": 0.5, "high": 1.0}}},
-    {"lr": {"method": "loguniform", "dimension": {"low": 1e-5, "high": 1e-2, "base": 10}},
-     "batchsize": {"method": "categorical", "dimension": {"categories": [32, 64, 128, 256, 512, 1024]}},
-     "num_layers": {"method": "uniformint", "dimension": {"low": 3, "high": 10}},
-     "momentum": {"method": "uniform", "dimension": {"low": 0.5, "high": 1.0}}},
+    {
+        "height": {"method": "uniform", "dimension": {"low": -100, "high": 100}},
+        "width": {"method": "uniform", "dimension": {"low": 0, "high": 20}},
+    },
+    {
+        "alpha": {"method": "uniform", "dimension": {"low": -10, "high": 10}},
+        "beta": {"method": "categorical", "dimension": {"categories": [-1, 0, 1, 2, 3, 4, 5]}},
+    },
+    {
+        "hidden": {"method": "categorical", "dimension": {"categories": [32, 64, 128]}},
+        "batchsize": {"method": "categorical", "dimension": {"categories": [32, 64, 128, 256, 512]}},
+        "lr": {"method": "loguniform", "dimension": {"low": 4.5e-05, "high": 1.83e-2}},
+        "beta": {"method": "uniform", "dimension": {"low": 0.5, "high": 1.0}},
+    },
+    {
+        "lr": {"method": "loguniform", "dimension": {"low": 1e-5, "high": 1e-2, "base": 10}},
+        "batchsize": {"method": "categorical", "dimension": {"categories": [32, 64, 128, 256, 512, 1024]}},
+        "num_layers": {"method": "uniformint", "dimension": {"low": 3, "high": 10}},
+        "momentum": {"method": "uniform", "dimension": {"low": 0.5, "high": 1.0}},
+    },
 ]
 
 # One variable of every method, as hpogrid writes them.
@@ -332,14 +345,20 @@ def _hp(name, method, **dimension):
 @pytest.mark.parametrize(
     "spec, message",
     [
-        (_hp("x", "gaussian", mu=0, sigma=1), "x: unknown method 'gaussian'; use one of categorical, uniform, uniformint"),
+        (
+            _hp("x", "gaussian", mu=0, sigma=1),
+            "x: unknown method 'gaussian'; use one of categorical, uniform, uniformint",
+        ),
         ({"x": {"dimension": {"low": 0, "high": 1}}}, "x: no method; use one of categorical"),
         ({"x": {"method": "uniform"}}, "x: dimension is required for method uniform (with low, high)"),
         ({"x": {"method": "uniform", "dimension": [0, 1]}}, "x: dimension must be an object with low, high"),
         ({"x": {"method": "uniform", "dimension": {"low": 0, "high": 1}, "guess": 0}}, "x: unexpected field(s) guess"),
         (_hp("x", "uniform", low=5, high=1), "x: low (5) is greater than high (1)"),
         (_hp("x", "uniform", low=0), "x: high is required for method uniform"),
-        (_hp("x", "uniform", low=0, hihg=1), "x: unexpected field(s) hihg in the dimension of method uniform (it takes low, high)"),
+        (
+            _hp("x", "uniform", low=0, hihg=1),
+            "x: unexpected field(s) hihg in the dimension of method uniform (it takes low, high)",
+        ),
         (_hp("x", "uniform", low="0", high=1), "x: low must be a finite number, got '0'"),
         (_hp("x", "uniform", low=math.nan, high=1), "x: low must be a finite number, got nan"),
         (_hp("x", "uniform", low=0, high=math.inf), "x: high must be a finite number, got inf"),
@@ -350,14 +369,20 @@ def _hp(name, method, **dimension):
         (_hp("c", "categorical", categories="abc"), "c: a categorical variable needs a non-empty list of categories"),
         (_hp("c", "categorical", categories=[[1, 2]]), "c: categories must be strings, finite numbers or booleans"),
         (_hp("c", "categorical", categories=[1, 1]), "c: duplicate option 1"),
-        (_hp("c", "categorical", categories=[1], grid_search="yes"), "c: grid_search must be true or false (or 1 or 0), got 'yes'"),
+        (
+            _hp("c", "categorical", categories=[1], grid_search="yes"),
+            "c: grid_search must be true or false (or 1 or 0), got 'yes'",
+        ),
         (_hp("c", "categorical", categories=[1], grid_search=2), "c: grid_search must be true or false"),
         (_hp("c", "categorical", options=[1]), "c: unexpected field(s) options in the dimension of method categorical"),
         (_hp("q", "quniform", low=0, high=1), "q: q is required for method quniform"),
         (_hp("q", "quniform", low=0, high=1, q=0), "q: q must be greater than 0, got 0"),
         (_hp("q", "qnormal", mu=0, sigma=1, q=-0.5), "q: q must be greater than 0, got -0.5"),
         (_hp("q", "quniform", low=0.1, high=0.2, q=0.5), "q: no multiple of q=0.5 lies in [0.1, 0.2]"),
-        (_hp("lr", "loguniform", low=0, high=1), "lr: low must be greater than 0 for method loguniform (its logarithm is taken), got 0"),
+        (
+            _hp("lr", "loguniform", low=0, high=1),
+            "lr: low must be greater than 0 for method loguniform (its logarithm is taken), got 0",
+        ),
         (_hp("lr", "qloguniform", low=-1, high=1, q=0.1), "lr: low must be greater than 0 for method qloguniform"),
         (_hp("lr", "loguniform", low=1e-3, high=1, base=1), "lr: base must be greater than 1, got 1"),
         (_hp("lr", "loguniform", low=1e-3, high=1, base=-2), "lr: base must be greater than 1, got -2"),
@@ -366,7 +391,10 @@ def _hp(name, method, **dimension):
         (_hp("n", "normal", mu=0, sigma=0), "n: sigma must be greater than 0, got 0"),
         (_hp("n", "lognormal", mu=0, sigma=-1), "n: sigma must be greater than 0, got -1"),
         (_hp("n", "normal", mu=math.nan, sigma=1), "n: mu must be a finite number, got nan"),
-        (_hp("n", "normal", mu=0, sigma=1, low=0), "n: unexpected field(s) low in the dimension of method normal (it takes mu, sigma)"),
+        (
+            _hp("n", "normal", mu=0, sigma=1, low=0),
+            "n: unexpected field(s) low in the dimension of method normal (it takes mu, sigma)",
+        ),
         (_hp("n", "lognormal", mu=300, sigma=10, base=10), "n: base ** (mu ± 6 sigma) overflows a float"),
         ({"x": "uniform"}, "x: must be an object"),
         ({"a b": {"method": "uniform", "dimension": {"low": 0, "high": 1}}}, "'a b': a variable name must start"),
@@ -385,7 +413,10 @@ def test_invalid_hpogrid_spaces_are_rejected_naming_the_variable(spec, message):
     [
         (_with("lr", vtype="loguniform", min=0.0, max=1.0), "lr: min must be greater than 0 for vtype loguniform"),
         (_with("n", vtype="normal", mu=0, sigma=1, min=0), "n: unexpected field(s) min for vtype normal"),
-        (_with("q", vtype="quniform", min=0, max=1, q=0.1, guess=0.25), "q: guess is invalid: 0.25 is not a multiple of q=0.1"),
+        (
+            _with("q", vtype="quniform", min=0, max=1, q=0.1, guess=0.25),
+            "q: guess is invalid: 0.25 is not a multiple of q=0.1",
+        ),
         (_with("n", vtype="lognormal", mu=0, sigma=1, guess=-1.0), "n: guess is invalid: -1.0 is not greater than 0"),
         (_with("c", vtype="cat", options=["a"], grid_search="no"), "c: grid_search must be true or false"),
     ],
@@ -439,7 +470,12 @@ def test_auptimizers_sequence_proposer_is_a_grid():
         ],
         grid=True,
     )
-    assert [v.grid_values() for v in space.grid_variables] == [[0.0, 0.25, 0.5, 0.75, 1.0], [2, 6, 10], [1, 2, 3], ["a", "b"]]
+    assert [v.grid_values() for v in space.grid_variables] == [
+        [0.0, 0.25, 0.5, 0.75, 1.0],
+        [2, 6, 10],
+        [1, 2, 3],
+        ["a", "b"],
+    ]
     assert space.grid_size() == 5 * 3 * 3 * 2 == len(space.grid_points())
     tenths = Space.from_auptimizer([{"name": "x", "range": [0, 1], "type": "float", "interval": 0.1}], grid=True)
     assert tenths["x"].grid_values() == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
@@ -455,14 +491,26 @@ def test_auptimizers_sequence_proposer_is_a_grid():
         ([{"name": "x", "range": [0, 1], "type": "double"}], "x: unknown type 'double'; use one of float, int, choice"),
         ([{"name": "x", "range": [0, 1, 2], "type": "float"}], "x: range of a float parameter must be [min, max]"),
         ([{"name": "x", "range": [2, 1], "type": "float"}], "x: range[0] (2) is greater than range[1] (1)"),
-        ([{"name": "x", "range": [0, 1.5], "type": "int"}], "x: range[1] of an int variable must be an integer, got 1.5"),
+        (
+            [{"name": "x", "range": [0, 1.5], "type": "int"}],
+            "x: range[1] of an int variable must be an integer, got 1.5",
+        ),
         ([{"name": "x", "range": [0, "1"], "type": "float"}], "x: range[1] must be a finite number, got '1'"),
-        ([{"name": "c", "range": [], "type": "choice"}], "c: a choice variable needs a non-empty list of values in range"),
+        (
+            [{"name": "c", "range": [], "type": "choice"}],
+            "c: a choice variable needs a non-empty list of values in range",
+        ),
         ([{"name": "x", "range": [0, 1], "type": "float", "step": 1}], "x: unexpected field(s) step"),
         ([{"name": "x", "range": [0, 1], "type": "float", "n": 1}], "x: n must be an integer of at least 2, got 1"),
-        ([{"name": "x", "range": [0, 1], "type": "float", "interval": 0}], "x: interval must be a number greater than 0"),
+        (
+            [{"name": "x", "range": [0, 1], "type": "float", "interval": 0}],
+            "x: interval must be a number greater than 0",
+        ),
         ([{"name": "k", "range": [0, 2], "type": "int", "n": 5}], "k: n=5 values do not fit in [0, 2]"),
-        ([{"name": "x", "range": [0, 1], "type": "float"}, {"name": "x", "range": ["a"], "type": "choice"}], "x: defined twice"),
+        (
+            [{"name": "x", "range": [0, 1], "type": "float"}, {"name": "x", "range": ["a"], "type": "choice"}],
+            "x: defined twice",
+        ),
     ],
 )
 def test_invalid_auptimizer_configs_are_rejected_naming_the_parameter(config, message):
@@ -474,4 +522,6 @@ def test_invalid_auptimizer_configs_are_rejected_naming_the_parameter(config, me
 def test_parse_tells_the_vocabularies_apart():
     assert Space.parse(SEED_COVARS) == Space.from_covars(SEED_COVARS)
     with pytest.raises(SpaceError, match="mixes hpogrid variables"):
-        Space.parse({"a": {"method": "uniform", "dimension": {"low": 0, "high": 1}}, "b": {"vtype": "cont", "min": 0, "max": 1}})
+        Space.parse(
+            {"a": {"method": "uniform", "dimension": {"low": 0, "high": 1}}, "b": {"vtype": "cont", "min": 0, "max": 1}}
+        )

@@ -196,7 +196,9 @@ def finish(db: Database, trial_id: int, response: float | None = None, error: st
     now = utcnow()
     with db.session() as session:
         done = session.exec(
-            update(Trial).where(Trial.id == trial_id, Trial.status == TrialStatus.pending).values(finished_at=now, **values)
+            update(Trial)
+            .where(Trial.id == trial_id, Trial.status == TrialStatus.pending)
+            .values(finished_at=now, **values)
         )
         owner = select(Trial.experiment_id).where(Trial.id == trial_id).scalar_subquery()
         session.exec(update(Experiment).where(Experiment.id == owner).values(updated_at=now))

@@ -313,3 +313,73 @@ def open_database(url: str) -> Database:
     database = Database(url)
     database.migrate()
     return database
+
+
+# -- HPO sweeps (issue 4) -------------------------------------------------------------------------
+class SweepStatus(str, Enum):
+    queued = "queued"
+    running = "running"
+    paused = "paused"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+class SweepTrialStatus(str, Enum):
+    pending = "pending"  # known (sampled up front, or about to start), not started
+    running = "running"
+    complete = "complete"
+    failed = "failed"  # after its retries; ``error`` says why
+    stopped = "stopped"  # ended early by a scheduler or a stop criterion
+
+
+class SweepConfigRecord(SQLModel, table=True):
+    """A named hpogrid-style config (search_space, hpo_config, model_config, compute_config, project)."""
+
+    __tablename__ = "sweep_configs"
+    __table_args__ = (UniqueConstraint("config_type", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    config_type: str = Field(index=True)
+    name: str
+    body: dict[str, Any] = Field(sa_column=json_column(nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class Sweep(SQLModel, table=True):
+    """One run (and its resumptions) of the ``hpo-sweep`` flow: a snapshot of its configs, its state."""
+
+    __tablename__ = "sweeps"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project: str = Field(index=True)
+    config: dict[str, Any] = Field(sa_column=json_column(nullable=False))  # SweepConfig.to_dict()
+    status: SweepStatus = Field(default=SweepStatus.queued, index=True)
+    flow_run_id: str | None = None
+    best_trial_key: str | None = None
+    best_metric: float | None = None
+    reports: dict[str, Any] | None = Field(default=None, sa_column=json_column())  # format -> URI
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    finished_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+
+
+class SweepTrial(SQLModel, table=True):
+    """One trial of a sweep: its config, every intermediate result (``history``) and its last (``metrics``)."""
+
+    __tablename__ = "sweep_trials"
+    __table_args__ = (UniqueConstraint("sweep_id", "trial_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    sweep_id: int = Field(foreign_key="sweeps.id", index=True)
+    trial_key: str
+    config: dict[str, Any] = Field(sa_column=json_column(nullable=False))
+    status: SweepTrialStatus = Field(default=SweepTrialStatus.pending)
+    history: list[dict[str, Any]] | None = Field(default=None, sa_column=json_column())
+    metrics: dict[str, Any] | None = Field(default=None, sa_column=json_column())
+    error: str | None = None
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+    finished_at: datetime | None = Field(default=None, sa_column=timestamp_column())

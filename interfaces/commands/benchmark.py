@@ -24,7 +24,9 @@ def _core():
 
 
 def register(commands) -> None:
-    models = commands.add_parser("model", help="trained models to benchmark").add_subparsers(dest="action", required=True)
+    models = commands.add_parser("model", help="trained models to benchmark").add_subparsers(
+        dest="action", required=True
+    )
     upload = models.add_parser("upload", help="check and store a model with its validation data")
     upload.add_argument("file", help="a fitted scikit-learn estimator (pickle or joblib)")
     upload.add_argument("--data", required=True, help="validation CSV with a header row")
@@ -70,7 +72,11 @@ def list_models(args) -> None:
 
 def _config(args) -> dict:
     config = json.loads(Path(args.config).read_text()) if args.config else {}
-    for key, value in (("entries", args.platforms), ("optimisations", args.optimisations), ("batch_sizes", args.batch_sizes)):
+    for key, value in (
+        ("entries", args.platforms),
+        ("optimisations", args.optimisations),
+        ("batch_sizes", args.batch_sizes),
+    ):
         if value:
             config[key] = value
     return config
@@ -113,4 +119,6 @@ def list_runs(args) -> None:
     db = database()
     names = {record.id: record.name for record in benchmarking.models(db)}
     for run in benchmarking.runs(db):
-        line(f"{run.id}\t{run.status.value}\t{names.get(run.model_id)}\t{run.created_at:%Y-%m-%d %H:%M}\t{run.error or ''}")
+        line(
+            f"{run.id}\t{run.status.value}\t{names.get(run.model_id)}\t{run.created_at:%Y-%m-%d %H:%M}\t{run.error or ''}"
+        )

@@ -10,7 +10,9 @@ from tunefleet.experiments import ExperimentError
 
 
 def register(commands) -> None:
-    bo = commands.add_parser("bo", help="closed-loop Bayesian optimisation").add_subparsers(dest="action", required=True)
+    bo = commands.add_parser("bo", help="closed-loop Bayesian optimisation").add_subparsers(
+        dest="action", required=True
+    )
     run = bo.add_parser("run", help="run the bo-tuning flow here (a Prefect flow run)")
     run.add_argument("space", nargs="?", help="JSON file with covars, or an /experiment/new body")
     run.add_argument("--objective", required=True, help="module:function, script.py:function or sklearn:Estimator")

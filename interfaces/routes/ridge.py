@@ -58,13 +58,14 @@ def train(request: TrainRequest, svc: Services = Depends(services)) -> dict:
         raise
     return {"model_id": model.id, "status": model.status.value}
 
+
 @router.get("/model/{model_id}")
 def show(model_id: int, svc: Services = Depends(services)) -> dict:
     return ridge_service.view(svc.db.ridge_model(model_id))
+
 
 @router.post("/model/{model_id}/predict")
 def predict(model_id: int, request: PredictRequest, svc: Services = Depends(services)) -> dict:
     if request.model_id is not None and request.model_id != model_id:
         raise RidgeInputError(f"model_id in the body ({request.model_id}) differs from the path ({model_id})")
     return {"result": ridge_service.predict(svc.db.ridge_model(model_id), request.data)}
-

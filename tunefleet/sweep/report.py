@@ -24,14 +24,6 @@ import numbers
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import colormaps  # noqa: E402
-from matplotlib.cm import ScalarMappable  # noqa: E402
-from matplotlib.colors import Normalize  # noqa: E402
-
 LOG_METHODS = ("loguniform", "qloguniform", "lognormal", "qlognormal")
 LOG_RATIO = 100.0
 """Without a space to say so, a positive numeric axis spanning this factor or more is drawn in log scale."""
@@ -359,6 +351,11 @@ def parallel_coordinates_png(
     values = [metric_value(t, metric) for t in trials]
     axes = _hyperparameter_axes(trials, logs) if trials else []
     axes.append(_Axis(metric, values, None if logs is None else metric in logs))
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # imported here: the CLI and the flows load this module without plotting
+
     figure, ax = plt.subplots(figsize=(max(6.0, 1.5 * len(axes) + 1.5), 4.8), dpi=100)
     try:
         _draw(ax, figure, trials, axes, values, metric, mode)
@@ -374,6 +371,10 @@ def parallel_coordinates_png(
 def _draw(ax, figure, trials, axes, values, metric, mode) -> None:
     xs = list(range(len(axes)))
     scored = [v for v in values if v is not None]
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
     cmap = colormaps["viridis" if mode == "max" else "viridis_r"]
     norm = Normalize(min(scored), max(scored)) if scored else None
     best = None

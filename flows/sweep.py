@@ -1,0 +1,108 @@
+"""HPO sweeps: a project's trials on Ray Tune (every algorithm and scheduler) or Dask (random / grid)."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.context import get_run_context
+from prefect.futures import as_completed
+
+from tasks import sweep as sweep_tasks
+from tasks.context import database
+from tasks.runners import task_runner
+from tunefleet import sweeps
+from tunefleet.records import SweepStatus
+from tunefleet.sweep.configs import SweepConfig
+
+
+class SweepFailed(RuntimeError):
+    """The sweep ended failed (a trial failed and hpo_config.ignore_fail is false)."""
+
+
+@flow(name="hpo-sweep")
+def hpo_sweep(
+    project: str | None = None,
+    sweep_id: int | None = None,
+    n_jobs: int | None = None,
+    engine: str | None = None,
+    address: str | None = None,
+) -> dict:
+    """Run a sweep of ``project`` (a new sweep), or resume sweep ``sweep_id`` (queued, paused,
+    failed, or interrupted): its finished trials are kept and only the rest run.
+
+    ``engine`` (ray | dask), ``address`` (an existing cluster) and ``n_jobs`` (workers of a
+    local cluster) override the project's compute_config. Every trial's start, intermediate
+    results and end go to the records as they happen; afterwards the reports (JSON, CSV,
+    HTML, parallel coordinates) go to the artifact store, with table and markdown artifacts
+    here, and with model_config.save_model the best config is trained once more and its
+    model stored. Bad input fails before anything is recorded.
+    """
+    logger = get_run_logger()
+    if (project is None) == (sweep_id is None):
+        raise ValueError("give a project for a new sweep, or the sweep_id of one to resume (not both)")
+    config = sweep_tasks.check_sweep(project, sweep_id, engine, address, n_jobs)
+    flow_run = get_run_context().flow_run
+    sweep_id = sweep_tasks.open_sweep(config, sweep_id, str(flow_run.id) if flow_run else None)
+    sweep = SweepConfig.from_dict(config)
+    total = sweeps.total_trials(sweep)
+    progress = create_progress_artifact(0.0, description=f"trials of sweep {sweep_id} ({sweep.name})")
+    error = None
+    try:
+        if sweep.compute_config.engine == "ray":
+            outcome = sweep_tasks.run_ray(sweep_id, config, progress)
+            error = outcome.get("error")
+        else:
+            error = _run_dask(sweep_id, sweep, config, total, progress)
+    except KeyboardInterrupt:
+        sweep_tasks.finish(sweep_id, SweepStatus.paused.value, "interrupted; resume with sweep_id")
+        raise
+    except BaseException as exc:
+        sweep_tasks.finish(sweep_id, SweepStatus.failed.value, f"{type(exc).__name__}: {exc}")
+        raise
+    counts = sweeps.count_trials(database(), sweep_id)
+    if counts.get("failed") and not sweep.hpo_config.ignore_fail:
+        error = error or f"{counts['failed']} trial(s) failed and hpo_config.ignore_fail is false"
+    update_progress_artifact(progress, 100.0)
+    published = sweep_tasks.publish_reports(sweep_id)
+    if sweep.model_config.save_model and published["best"] is not None and error is None:
+        published["reports"]["model"] = sweep_tasks.save_best_model(sweep_id, config, published["best"])
+    sweep_tasks.finish(sweep_id, (SweepStatus.failed if error else SweepStatus.succeeded).value, error)
+    result = {"sweep_id": sweep_id, "status": "failed" if error else "succeeded", "counts": counts, **published}
+    logger.info("sweep %s: %s, best %s", sweep_id, counts, published["best"])
+    if error:
+        raise SweepFailed(f"sweep {sweep_id}: {error}")
+    return result
+
+
+def _run_dask(sweep_id: int, sweep: SweepConfig, config: dict, total: int, progress) -> str | None:
+    """Trials sampled up front, run in batches (many trials per Prefect task) on a DaskTaskRunner."""
+    import os
+
+    from tunefleet.sweep.trainables import load_trainable
+
+    hpo, compute = sweep.hpo_config, sweep.compute_config
+    todo = sweep_tasks.plan_trials(sweep_id, config)
+    if not todo:
+        return None
+    trainable = load_trainable(sweep.model_config, sweep.scripts_path, metric=hpo.metric)
+    workers = compute.n_jobs or os.cpu_count() or 1
+    runner = task_runner("dask", compute.address, workers)
+    with runner:
+        futures = [
+            runner.submit(
+                sweep_tasks.run_batch,
+                parameters={
+                    "sweep_id": sweep_id,
+                    "trainable": trainable,
+                    "batch": batch,
+                    "stop": hpo.stop,
+                    "retries": hpo.job_retries,
+                    "ignore_fail": hpo.ignore_fail,
+                },
+            )
+            for batch in sweep_tasks.batches(todo, workers)
+        ]
+        for future in as_completed(futures):
+            future.result()
+            sweep_tasks._progress(progress, sweep_id, total)
+    return None
