@@ -310,3 +310,32 @@ def test_bo_tuning_on_the_stacks_ray_cluster_from_the_workers_environment(stack)
     stack.wait(stack.create_flow_run("bo-tuning/bo-tuning", parameters), timeout=300)
     db, exp = _experiment_of(stack, "on-ray")
     _assert_each_point_once(db, exp, budget=4)
+
+
+def test_an_hpo_sweep_through_its_deployment_on_the_stacks_dask_cluster(stack):
+    """`tunefleet run PROJECT` creates an hpo-sweep flow run; the cpu worker runs it on the stack's Dask scheduler."""
+    examples = REPO / "tests" / "sweep_examples"
+    space = {"height": {"method": "uniform", "dimension": {"low": -100, "high": 100}},
+             "width": {"method": "uniform", "dimension": {"low": 0, "high": 20}}}  # fmt: skip
+    tunefleet = str(BIN / "tunefleet")
+    stack.cli(tunefleet, "search_space", "create", "simple_space", json.dumps(space))
+    stack.cli(tunefleet, "hpo_config", "create", "simple_hpo", "--algorithm=random", "--metric=loss", "--mode=min",
+              "--scheduler=fifo", "--trials=8", "--stop={}")  # fmt: skip
+    stack.cli(
+        tunefleet,
+        "model_config",
+        "create",
+        "simple_model",
+        "--script",
+        "simple_objective.py",
+        "--model",
+        "simple_objective",
+    )
+    stack.cli(tunefleet, "compute_config", "create", "simple_compute", "--engine", "dask")
+    stack.cli(tunefleet, "project", "create", "simple", "--search-space", "simple_space", "--hpo-config", "simple_hpo",
+              "--model-config", "simple_model", "--compute-config", "simple_compute", "--scripts-path", str(examples))  # fmt: skip
+    run_id = json.loads(stack.cli(tunefleet, "run", "simple"))["flow_run_id"]
+    run = stack.wait(run_id, timeout=300)
+    shown = json.loads(stack.cli(tunefleet, "sweep", "show", "simple"))
+    assert shown["status"] == "succeeded" and shown["counts"] == {"complete": 8}, shown
+    assert run["work_pool_name"] == "cpu"
