@@ -34,7 +34,10 @@ def task_runner(engine: str = "thread", address: str | None = None, workers: int
         from prefect_ray import RayTaskRunner
 
         address = address or settings.ray_address
-        return RayTaskRunner(address=address, init_kwargs={"num_cpus": workers} if not address else None)
+        if address:
+            return RayTaskRunner(address=address)
+        # "local": a new Ray instance for this flow run, even when another cluster runs on this machine.
+        return RayTaskRunner(init_kwargs={"address": "local", "num_cpus": workers})
     raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
 
 
