@@ -42,12 +42,11 @@ def benchmark(
     run = bench_tasks.open_run(model, config, run_id)
     try:
         plan = bench_tasks.plan_run(run)
-        candidates = bench_tasks.prepare_candidate.map(unmapped(run), plan.optimisations())
-        prepared = {c["optimisation"]["name"] for c in candidates.result()}
+        candidates = bench_tasks.prepare_candidate.map(unmapped(run), plan.optimisations()).result()
         logger.info(
             "run %s: %d candidates, %d runnable cells, %d skipped",
             run.id,
-            len(prepared),
+            len(candidates),
             len(plan.cells),
             len(plan.skipped),
         )
