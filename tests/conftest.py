@@ -68,3 +68,22 @@ def backend(request, tmp_path, monkeypatch):
     from tunefleet.settings import get_settings
 
     return get_settings()
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A local Ray of this module's own (address="local", even if another cluster runs here),
+    without token auth (Ray 2.60 turns it on by default)."""
+    import logging
+
+    before = os.environ.get("RAY_AUTH_MODE")
+    os.environ["RAY_AUTH_MODE"] = "disabled"
+    import ray
+
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    yield ray
+    ray.shutdown()
+    if before is None:
+        os.environ.pop("RAY_AUTH_MODE", None)
+    else:
+        os.environ["RAY_AUTH_MODE"] = before

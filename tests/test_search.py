@@ -1,9 +1,7 @@
 """Ray Tune search algorithms and schedulers from a tunefleet Space: names, checks, searchers, real runs."""
 
 import json
-import logging
 import math
-import os
 import sys
 
 import pytest
@@ -365,20 +363,6 @@ def test_combinations_and_auptimizer_proposers():
 
 
 # -- real runs on a local Ray -----------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def ray_cluster():
-    before = os.environ.get("RAY_AUTH_MODE")
-    os.environ["RAY_AUTH_MODE"] = "disabled"  # Ray 2.60 turns token auth on by default
-    import ray
-
-    # address="local": a cluster of our own, even if another one runs on this machine
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
-    yield ray
-    ray.shutdown()
-    if before is None:
-        os.environ.pop("RAY_AUTH_MODE", None)
-    else:
-        os.environ["RAY_AUTH_MODE"] = before
 
 
 def _fit(trainable, tmp_path, algorithm, space, num_samples, scheduler=None, constants=None, **search_kwargs):

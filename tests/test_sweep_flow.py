@@ -24,22 +24,6 @@ SIMPLE_SPACE = {
 }
 
 
-@pytest.fixture(scope="module")
-def ray_env():
-    """One local Ray for the tests that share it (the flow uses a Ray that is already up)."""
-    import ray
-
-    before = os.environ.get("RAY_AUTH_MODE")
-    os.environ["RAY_AUTH_MODE"] = "disabled"
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    yield
-    ray.shutdown()
-    if before is None:
-        os.environ.pop("RAY_AUTH_MODE", None)
-    else:
-        os.environ["RAY_AUTH_MODE"] = before
-
-
 def cli(*args) -> int:
     return main([str(a) for a in args])
 
@@ -147,7 +131,7 @@ def test_simple_objective_random_search_on_ray_resumes_an_interrupted_sweep(back
 
 
 @pytest.mark.parametrize("backend", ["postgres-s3"], indirect=True)
-def test_trainable_class_with_bayesian_search_on_ray(backend, capsys, ray_env):
+def test_trainable_class_with_bayesian_search_on_ray(backend, capsys, ray_cluster):
     space = {
         "alpha": {"method": "uniform", "dimension": {"low": -10, "high": 10}},
         "beta": {"method": "categorical", "dimension": {"categories": [-1, 0, 1, 2, 3, 4, 5]}},
@@ -167,7 +151,7 @@ def test_trainable_class_with_bayesian_search_on_ray(backend, capsys, ray_env):
 
 
 @pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
-def test_mlp_classifier_with_tpe_search_on_ray(backend, capsys, ray_env):
+def test_mlp_classifier_with_tpe_search_on_ray(backend, capsys, ray_cluster):
     space = {
         "hidden": {"method": "uniformint", "dimension": {"low": 8, "high": 64}},
         "batchsize": {"method": "categorical", "dimension": {"categories": [32, 64, 128]}},
@@ -242,7 +226,7 @@ def test_killed_sweep_resumes_without_losing_or_repeating_a_trial(backend, capsy
 @pytest.mark.parametrize("engine", ["dask", "ray"])
 def test_a_trainable_that_never_reports_the_metric_fails_its_trials(backend, capsys, tmp_path, engine, request):
     if engine == "ray":
-        request.getfixturevalue("ray_env")
+        request.getfixturevalue("ray_cluster")
     (tmp_path / "quiet.py").write_text("def quiet(config):\n    return {'accuracy': config['x']}\n")
     space = {"x": {"method": "uniform", "dimension": {"low": 0, "high": 1}}}
     hpo = {"algorithm": "random", "metric": "loss", "mode": "min", "scheduler": "fifo", "trials": 3, "stop": {},

@@ -3,8 +3,6 @@ checkpoints, every error path, and one real Ray Tune run through as_tune_trainab
 
 from __future__ import annotations
 
-import logging
-import os
 import pickle
 import subprocess
 import sys
@@ -433,19 +431,6 @@ def test_a_trainable_travels_as_its_script_text(tmp_path):
 
 
 # -- a real Ray Tune run ------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def ray_cluster():
-    before = os.environ.get("RAY_AUTH_MODE")
-    os.environ["RAY_AUTH_MODE"] = "disabled"  # Ray 2.60 turns token auth on by default
-    import ray
-
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
-    yield ray
-    ray.shutdown()
-    if before is None:
-        os.environ.pop("RAY_AUTH_MODE", None)
-    else:
-        os.environ["RAY_AUTH_MODE"] = before
 
 
 def test_as_tune_trainable_reports_and_checkpoints_through_ray_tune(ray_cluster, tmp_path):
