@@ -306,17 +306,13 @@ def publish_reports(sweep_id: int) -> dict:
     prefix = f"sweeps/{sweep_id}"
     title = f"{record.project}: sweep {sweep_id}"
     log_axes = sweep_report.log_axes_of(space)
+    png = sweep_report.parallel_coordinates_png(trials, metric, mode, log_axes=log_axes, title=title)
+    page = sweep_report.to_html(trials, metric, mode, title=title, extra_metrics=extra, log_axes=log_axes, png=png)
     uris = {
         "json": store.put_bytes(f"{prefix}/report.json", sweep_report.to_json(trials, metric, mode).encode()),
         "csv": store.put_bytes(f"{prefix}/report.csv", sweep_report.to_csv(trials, metric, mode, extra).encode()),
-        "html": store.put_bytes(
-            f"{prefix}/report.html",
-            sweep_report.to_html(trials, metric, mode, title=title, extra_metrics=extra, log_axes=log_axes).encode(),
-        ),
-        "pcp": store.put_bytes(
-            f"{prefix}/parallel_coordinates.png",
-            sweep_report.parallel_coordinates_png(trials, metric, mode, log_axes=log_axes, title=title),
-        ),
+        "html": store.put_bytes(f"{prefix}/report.html", page.encode()),
+        "pcp": store.put_bytes(f"{prefix}/parallel_coordinates.png", png),
     }
     create_table_artifact(
         key=f"sweep-{sweep_id}-trials",

@@ -203,10 +203,12 @@ def to_html(
     title: str = "Sweep report",
     extra_metrics: Sequence[str] | None = None,
     log_axes: Iterable[str] | None = None,
+    png: bytes | None = None,
 ) -> str:
-    """A standalone page: the summary, the parallel-coordinates plot (embedded PNG) and the table."""
+    """A standalone page: the summary, the parallel-coordinates plot (embedded PNG; ``png`` when
+    it is drawn already) and the table."""
     trials = _check(trials, metric, mode)
-    png = parallel_coordinates_png(trials, metric, mode, log_axes=log_axes)
+    png = png or parallel_coordinates_png(trials, metric, mode, log_axes=log_axes)
     image = base64.b64encode(png).decode("ascii")
     facts = summary(trials, metric, mode)
     counts = ", ".join(f"{html.escape(status)}: {n}" for status, n in facts["counts"].items()) or "none"
