@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -87,12 +88,17 @@ def test_serve_runs_every_flow_from_one_process_with_schedules(backend, processe
     from prefect.deployments import run_deployment
     from sklearn.datasets import load_diabetes
 
+    with get_client(sync_client=True) as client:  # serve and deploy are alternatives on one server
+        for deployment in client.read_deployments():
+            client.delete_deployment(deployment.id)
+    started = datetime.now(timezone.utc)
     processes("serve", [str(BIN / "tunefleet"), "serve"], {**os.environ, "PREFECT_RUNNER_POLL_FREQUENCY": "1"})
     with get_client(sync_client=True) as client:
 
         def served(name: str):
+            """The deployment once `serve` has (re)registered it (an earlier `tunefleet deploy` may have made it)."""
             deployment = client.read_deployment_by_name(name)
-            return deployment if deployment.work_pool_name is None else None
+            return deployment if deployment.updated >= started else None
 
         wait_for(lambda: served("benchmark-nightly/benchmark-nightly"), "tunefleet serve", 120)
         assert [s.schedule.cron for s in served("benchmark-nightly/benchmark-nightly").schedules] == ["0 2 * * *"]
