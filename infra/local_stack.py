@@ -159,7 +159,7 @@ def start(
 
     prefect.start()
     daemons.append(prefect.daemon)
-    wait_for(lambda: port_open(state.s3_port), "S3 server", 60)
+    s3.wait_ready()
     s3.create_bucket(BUCKET)
     wait_for(lambda: port_open(state.dask_port), "dask scheduler", 60)
     if ray:

@@ -44,6 +44,17 @@ def http_ok(url: str) -> bool:
     return urllib.request.urlopen(url, timeout=2).status == 200
 
 
+def http_answers(url: str) -> bool:
+    """Whether a server answers HTTP at ``url`` at all (an error status is an answer too)."""
+    import urllib.error
+
+    try:
+        urllib.request.urlopen(url, timeout=2)
+    except urllib.error.HTTPError:
+        pass
+    return True
+
+
 def port_open(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
@@ -236,8 +247,12 @@ class S3Server:
 
     def start(self) -> S3Server:
         self.daemon.start()
-        wait_for(lambda: port_open(self.port), f"S3 server ({self.kind})", 60)
+        self.wait_ready()
         return self
+
+    def wait_ready(self) -> None:
+        """Until it answers HTTP: a listening socket is not yet a server that answers."""
+        wait_for(lambda: http_answers(self.endpoint_url), f"S3 server ({self.kind})", 60)
 
     def stop(self) -> None:
         self.daemon.stop()
