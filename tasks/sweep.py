@@ -129,11 +129,15 @@ def run_batch(sweep_id: int, trainable, batch: list, stop: dict, retries: int, i
 
 
 # -- Ray Tune --------------------------------------------------------------------------------------------
-def _recorder(sweep_id: int, names: tuple[str, ...], total: int, progress_id):
+def _recorder(sweep_id: int, names: tuple[str, ...], total: int, progress_id, scheduler):
     from ray import tune
 
     class Recorder(tune.Callback):
-        """Writes each trial's start, every result and its end to the records as they happen."""
+        """Writes each trial's start, every result and its end to the records as they happen; a
+        trial the scheduler cut short ends ``stopped``, one that ran its course ``complete``."""
+
+        def __init__(self):
+            self.cut_short: set[str] = set()
 
         def on_trial_start(self, iteration, trials, trial, **info):
             config = {k: v for k, v in trial.config.items() if k in names}
@@ -141,10 +145,13 @@ def _recorder(sweep_id: int, names: tuple[str, ...], total: int, progress_id):
 
         def on_trial_result(self, iteration, trials, trial, result, **info):
             sweeps.trial_result(database(), sweep_id, trial.trial_id, _metrics(result))
+            if _cut_short(scheduler, result):
+                self.cut_short.add(trial.trial_id)
 
         def on_trial_complete(self, iteration, trials, trial, **info):
             metrics = _metrics(trial.last_result or {})
-            sweeps.trial_finished(database(), sweep_id, trial.trial_id, SweepTrialStatus.complete, metrics=metrics)
+            status = SweepTrialStatus.stopped if trial.trial_id in self.cut_short else SweepTrialStatus.complete
+            sweeps.trial_finished(database(), sweep_id, trial.trial_id, status, metrics=metrics)
             _progress(progress_id, sweep_id, total)
 
         def on_trial_error(self, iteration, trials, trial, **info):
@@ -152,6 +159,17 @@ def _recorder(sweep_id: int, names: tuple[str, ...], total: int, progress_id):
             _progress(progress_id, sweep_id, total)
 
     return Recorder()
+
+
+def _cut_short(scheduler, result: dict) -> bool:
+    """Whether Ray stops the trial at this result before its trainable ends: Ray marks ``done`` a
+    result its scheduler answered STOP (results of a trainable that ends by itself never are), and
+    ASHA and HyperBand answer STOP at their max_t too, which is the trial's whole budget, not a cut."""
+    if not result.get("done"):
+        return False
+    max_t = getattr(scheduler, "_max_t", None) or getattr(scheduler, "_max_t_attr", None)
+    time_attr = getattr(scheduler, "_time_attr", "training_iteration")
+    return max_t is None or result.get(time_attr, 0) < max_t
 
 
 def _metrics(result: dict) -> dict:
@@ -192,19 +210,18 @@ def _storage(sweep_id: int, run: int):
     return path, fs.S3FileSystem(**options)
 
 
-def warm_start(searcher, finished, metric: str) -> int:
-    """Tell a resumed sweep's new searcher the results of the trials already finished, where it
-    can take them (tunefleet's bayesian searcher); the number told. Ray's own searchers start afresh
-    (their codecs differ from the recorded configs), with the seed moved on instead."""
-    inner = getattr(searcher, "searcher", searcher)  # inside a ConcurrencyLimiter
-    if type(inner).__name__ != "TunefleetBOSearch":
-        return 0
-    told = 0
-    for trial in finished:
-        value = (trial.metrics or {}).get(metric)
-        inner.add_evaluated_point(trial.config, value, error=trial.status is SweepTrialStatus.failed or value is None)
-        told += 1
-    return told
+def evaluated(finished, metric: str) -> list:
+    """A resumed sweep's finished trials as its new searcher is told them (``search.Evaluated``)."""
+    from tunefleet.search import Evaluated
+
+    return [
+        Evaluated(
+            config=trial.config,
+            value=None if trial.status is SweepTrialStatus.failed else (trial.metrics or {}).get(metric),
+            history=tuple(trial.history or ()),
+        )
+        for trial in finished
+    ]
 
 
 @task
@@ -212,8 +229,8 @@ def run_ray(sweep_id: int, config: dict, progress_id=None) -> dict:
     """The sweep's remaining trials on Ray Tune (local Ray, or the cluster at the compute
     config's address / settings.ray_address). A resumed sweep runs only the number of trials
     still missing, as new trials (those interrupted in flight are dropped and drawn again), with
-    the searcher's seed moved on by the trials already done; tunefleet's bayesian searcher is told
-    the finished trials' results (``warm_start``), Ray's own searchers start without them."""
+    the searcher's seed moved on by the trials already done and every model-based searcher told
+    the finished trials' results first (``evaluated``)."""
     import ray
     from ray import tune
 
@@ -257,9 +274,9 @@ def run_ray(sweep_id: int, config: dict, progress_id=None) -> dict:
             hpo.mode,
             seed=seed,
             max_concurrent=hpo.max_concurrent,
+            evaluated=evaluated(sweeps.trials(db, sweep_id, sweeps.FINISHED), hpo.metric),
             **hpo.algorithm_param,
         )
-        warm_start(searcher, sweeps.trials(db, sweep_id, sweeps.FINISHED), hpo.metric)
         scheduler = search.scheduler(hpo.scheduler, hpo.metric, hpo.mode, space, **hpo.scheduler_param)
         storage_path, filesystem = _storage(sweep_id, done)
         tuner = tune.Tuner(
@@ -275,7 +292,7 @@ def run_ray(sweep_id: int, config: dict, progress_id=None) -> dict:
                 storage_path=storage_path,
                 storage_filesystem=filesystem,
                 failure_config=tune.FailureConfig(max_failures=hpo.job_retries, fail_fast=not hpo.ignore_fail),
-                callbacks=[_recorder(sweep_id, space.names, total, progress_id)],
+                callbacks=[_recorder(sweep_id, space.names, total, progress_id, scheduler)],
                 verbose=hpo.verbose,
             ),
         )

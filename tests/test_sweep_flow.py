@@ -102,11 +102,13 @@ def test_simple_objective_random_search_on_dask(backend, capsys, tmp_path):
 
 
 @pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
-def test_simple_objective_random_search_on_ray_resumes_an_interrupted_sweep(backend, capsys, monkeypatch):
+@pytest.mark.parametrize("algorithm", ["random", "tpe"])
+def test_simple_objective_search_on_ray_resumes_an_interrupted_sweep(backend, capsys, monkeypatch, algorithm):
     """A sweep whose run died after 2 trials finished and 1 was running: the re-run on local Ray
-    (started and stopped by the flow) keeps the 2, runs the rest of the budget, no trial twice."""
+    (started and stopped by the flow) keeps the 2, runs the rest of the budget, no trial twice;
+    TPE's new searcher is told the 2 (with their intermediate results) before it suggests."""
     monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
-    hpo = {"algorithm": "random", "metric": "loss", "mode": "min", "scheduler": "fifo", "trials": 6, "stop": {}}
+    hpo = {"algorithm": algorithm, "metric": "loss", "mode": "min", "scheduler": "fifo", "trials": 6, "stop": {}}
     make_project("simple", SIMPLE_SPACE, {**hpo, "seed": 3}, "simple_objective.py", "simple_objective")
     db = database(backend)
     record = sweeps.create_sweep(db, sweeps.with_engine(sweeps.project_config(db, "simple"), "ray"))
@@ -166,8 +168,8 @@ def test_mlp_classifier_with_tpe_search_on_ray(backend, capsys, ray_cluster):
     record = sweeps.sweep(db, result["sweep_id"])
     assert record.status is SweepStatus.succeeded
     trials = sweeps.trials(db, record.id)
-    assert len(trials) == 4 and all(t.status.value == "complete" for t in trials)
-    assert all(1 <= len(t.history) <= 3 and 0.0 < t.metrics["accuracy"] <= 1.0 for t in trials)  # ASHA may stop early
+    assert len(trials) == 4 and all(0.0 < t.metrics["accuracy"] <= 1.0 for t in trials)
+    assert all(t.status.value == ("complete" if len(t.history) == 3 else "stopped") for t in trials)  # ASHA may cut
     assert record.best_metric > 0.5
     assert all(1e-4 <= t.config["lr"] <= 1e-1 for t in trials)
 
@@ -240,14 +242,17 @@ def test_a_trainable_that_never_reports_the_metric_fails_its_trials(backend, cap
 
 
 @pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
-def test_without_ignore_fail_a_failed_trial_fails_the_sweep(backend, capsys, tmp_path):
+@pytest.mark.parametrize("engine", ["dask", "ray"])
+def test_without_ignore_fail_a_failed_trial_fails_the_sweep(backend, capsys, tmp_path, engine, request):
+    if engine == "ray":
+        request.getfixturevalue("ray_cluster")
     (tmp_path / "flaky.py").write_text(
         "def flaky(config):\n    if config['x'] > 0.5:\n        raise RuntimeError('diverged')\n    return config['x']\n"
     )
     space = {"x": {"method": "uniform", "dimension": {"low": 0, "high": 1}}}
     hpo = {"algorithm": "random", "metric": "loss", "mode": "min", "scheduler": "fifo", "trials": 8, "stop": {},
            "seed": 0, "no_ignore_fail": True}  # fmt: skip
-    make_project("flaky", space, hpo, "flaky.py", "flaky", scripts_path=tmp_path, compute=["--engine", "dask"])
+    make_project("flaky", space, hpo, "flaky.py", "flaky", scripts_path=tmp_path, compute=["--engine", engine])
     capsys.readouterr()
     assert cli("local-run", "flaky", "--n-jobs", "1") == 1
     assert "error: sweep" in capsys.readouterr().err
@@ -257,6 +262,23 @@ def test_without_ignore_fail_a_failed_trial_fails_the_sweep(backend, capsys, tmp
     failed = sweeps.trials(db, record.id, [SweepTrialStatus.failed])
     assert len(failed) == 1 and "diverged" in failed[0].error  # the sweep stopped at its first failure
     assert record.reports["json"]  # the trials that ran are reported all the same
+
+
+@pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
+def test_trials_a_scheduler_cuts_short_are_recorded_stopped(backend, capsys, ray_cluster):
+    hpo = {"algorithm": "random", "metric": "loss", "mode": "min", "scheduler": "asynchyperband", "trials": 8,
+           "stop": {}, "seed": 1, "max_concurrent": 1,
+           "scheduler_param": {"grace_period": 1, "reduction_factor": 2, "max_t": 6}}  # fmt: skip
+    make_project("asha", SIMPLE_SPACE, hpo, "simple_objective.py", "simple_objective",
+                 model_options=["--param", '{"steps": 6}'])  # fmt: skip
+    result = run_json(capsys, "local-run", "asha", "--engine", "ray", "--n-jobs", "1")
+    trials = sweeps.trials(database(backend), result["sweep_id"])
+    by_status = {s: [t for t in trials if t.status.value == s] for s in ("complete", "stopped")}
+    assert len(trials) == 8 and by_status["complete"] and by_status["stopped"], [t.status for t in trials]
+    assert all(len(t.history) == 6 for t in by_status["complete"])  # ran to max_t: their whole budget
+    assert all(len(t.history) < 6 and t.metrics["loss"] == t.history[-1]["loss"] for t in by_status["stopped"])
+    shown = run_json(capsys, "sweep", "show", str(result["sweep_id"]))
+    assert shown["counts"] == {"complete": len(by_status["complete"]), "stopped": len(by_status["stopped"])}
 
 
 @pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
@@ -279,23 +301,46 @@ def test_named_configs_create_update_show_list_remove(backend, capsys):
     assert "no hpo_config named 'gone'" in capsys.readouterr().err
 
 
-def test_a_resumed_bayesian_searcher_is_told_the_finished_trials():
-    from tasks.sweep import warm_start
+@pytest.mark.parametrize("algorithm", ["bayesian", "tpe", "hyperopt", "bohb"])
+def test_a_resumed_sweeps_searcher_is_told_the_finished_trials(algorithm):
+    from tasks.sweep import evaluated
     from tunefleet.records import SweepTrial
     from tunefleet.search import search_algorithm
     from tunefleet.space import Space
 
-    space = Space.from_hpogrid(SIMPLE_SPACE)
-    searcher = search_algorithm("bayesian", space, "loss", "min", seed=0, max_concurrent=2)
+    space = Space.from_hpogrid(
+        {**SIMPLE_SPACE, "act": {"method": "categorical", "dimension": {"categories": ["relu", "tanh"]}}}
+    )
+    history = [{"loss": 3.0, "training_iteration": 1}, {"loss": 0.5, "training_iteration": 2}]
     finished = [
-        SweepTrial(sweep_id=1, trial_key="a", config={"height": 14.0, "width": 3.0}, metrics={"loss": 0.0},
-                   status=SweepTrialStatus.complete),
-        SweepTrial(sweep_id=1, trial_key="b", config={"height": 1.0, "width": 2.0}, error="diverged",
+        SweepTrial(sweep_id=1, trial_key="a", config={"height": 14.0, "width": 3.0, "act": "tanh"},
+                   metrics=history[-1], history=history, status=SweepTrialStatus.complete),
+        SweepTrial(sweep_id=1, trial_key="b", config={"height": -7.5, "width": 11.0, "act": "relu"},
+                   metrics={"loss": 9.0}, history=[{"loss": 9.0, "training_iteration": 1}],
+                   status=SweepTrialStatus.stopped),
+        SweepTrial(sweep_id=1, trial_key="c", config={"height": 1.0, "width": 2.0, "act": "relu"}, error="diverged",
                    status=SweepTrialStatus.failed),
     ]  # fmt: skip
-    assert warm_start(searcher, finished, "loss") == 2
-    assert len(searcher.searcher._observations) == 1 and len(searcher.searcher._failed) == 1
-    assert warm_start(search_algorithm("tpe", space, "loss", "min", seed=0), finished, "loss") == 0
+    told = evaluated(finished, "loss")
+    assert [t.value for t in told] == [0.5, 9.0, None] and told[2].failed
+    searcher = search_algorithm(algorithm, space, "loss", "min", seed=0, max_concurrent=2, evaluated=told).searcher
+    inner = getattr(searcher, "searcher", searcher)  # Ray's searcher inside tunefleet's codec wrapper
+    if algorithm == "bayesian":
+        assert sorted(y for _, y in inner._observations) == [0.5, 9.0] and len(inner._failed) == 1
+    elif algorithm == "tpe":
+        states = sorted((t.state.name, t.value) for t in inner._ot_study.trials)
+        assert states == [("COMPLETE", 0.5), ("COMPLETE", 9.0), ("FAIL", None)]
+        assert {t.params["height"] for t in inner._ot_study.trials} == {14.0, -7.5, 1.0}
+    elif algorithm == "hyperopt":
+        from hyperopt import JOB_STATE_DONE, JOB_STATE_ERROR
+
+        assert sorted(inner._hpopt_trials.losses()) == [0.5, 9.0]
+        states = sorted(t["state"] for t in inner._hpopt_trials._dynamic_trials)  # hyperopt hides failed ones
+        assert states == [JOB_STATE_DONE] * 2 + [JOB_STATE_ERROR]
+    else:  # BOHB learns from the results at each budget (training_iteration)
+        assert sorted(inner.bohber.losses[1]) == [3.0, 9.0] and inner.bohber.losses[2] == [0.5]
+    suggestion = searcher.suggest("next")
+    assert set(suggestion) == {"height", "width", "act"} and -100 <= suggestion["height"] <= 100
 
 
 BAD_INPUT = [

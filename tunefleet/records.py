@@ -329,7 +329,7 @@ class SweepTrialStatus(str, Enum):
     running = "running"
     complete = "complete"
     failed = "failed"  # after its retries; ``error`` says why
-    stopped = "stopped"  # ended early by a scheduler or a stop criterion
+    stopped = "stopped"  # cut short by a scheduler (ASHA, HyperBand, median stopping) before its end
 
 
 class SweepConfigRecord(SQLModel, table=True):

@@ -54,6 +54,7 @@ import inspect
 import json
 import math
 import random as _random
+from dataclasses import dataclass, replace
 
 from tunefleet.space import (
     Categorical,
@@ -238,6 +239,7 @@ def search_algorithm(
     seed: int | None = None,
     max_concurrent: int | None = None,
     points_to_evaluate: list[dict] | None = None,
+    evaluated: list[Evaluated] | None = None,
     **params,
 ):
     """The Ray Tune search algorithm called ``name`` over ``space``, checked before anything runs.
@@ -251,6 +253,12 @@ def search_algorithm(
     ``model``, ``acquisition``; tpe any ``optuna.samplers.TPESampler`` argument; hyperopt
     ``n_initial_points``, ``gamma``; bohb hpbandster's BOHB settings (``min_points_in_model``, ...).
 
+    ``evaluated`` are trials that ran before this searcher existed (a resumed sweep's finished
+    trials): the model-based searchers are told them before they suggest anything (random and
+    grid learn nothing from results). tunefleet's bayesian searcher takes them directly; Ray's
+    searchers get each back through their own ``points_to_evaluate``, ``suggest``,
+    ``on_trial_result`` and ``on_trial_complete`` (the one path every library supports).
+
     Pass the same space to ``tuner_param_space`` for ``tune.Tuner(param_space=...)``.
     """
     algorithm = algorithm_name(name)
@@ -260,6 +268,8 @@ def search_algorithm(
     seed = _check_seed(seed)
     max_concurrent = _check_max_concurrent(max_concurrent)
     points = _check_points(space, points_to_evaluate)
+    evaluated = list(evaluated or [])
+    evaluated = [replace(e, config=p) for e, p in zip(evaluated, _check_points(space, [e.config for e in evaluated]))]
     _require(algorithm)
 
     if algorithm in ("random", "grid"):
@@ -290,17 +300,32 @@ def search_algorithm(
         searcher = _classes()["TunefleetBOSearch"](
             space, metric=metric, mode=mode, seed=seed, points_to_evaluate=points, **params
         )
-    elif algorithm == "tpe":
-        searcher = _optuna_searcher(space, metric, mode, seed, points, params)
-    elif algorithm == "hyperopt":
-        searcher = _hyperopt_searcher(space, metric, mode, seed, points, params)
+        for trial in evaluated:
+            searcher.add_evaluated_point(trial.config, trial.value, error=trial.failed)
     else:
-        searcher = _bohb_searcher(space, metric, mode, seed, points, params)
+        build = {"tpe": _optuna_searcher, "hyperopt": _hyperopt_searcher, "bohb": _bohb_searcher}[algorithm]
+        searcher = build(space, metric, mode, seed, [e.config for e in evaluated] + points, params)
+        searcher.replay(evaluated)
     if max_concurrent:
         from ray.tune.search import ConcurrencyLimiter
 
         return ConcurrencyLimiter(searcher, max_concurrent=max_concurrent)
     return searcher
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """A trial that ran before its searcher existed: its point, the metric's final value (None:
+    it failed or never reported it) and its intermediate results (Optuna's pruning and BOHB's
+    budgets learn from those)."""
+
+    config: dict
+    value: float | None
+    history: tuple[dict, ...] = ()
+
+    @property
+    def failed(self) -> bool:
+        return not is_number(self.value) or not math.isfinite(self.value)
 
 
 def tuner_param_space(algorithm: str, space: Space, constants: dict | None = None) -> dict:
@@ -499,6 +524,10 @@ def _bohb_searcher(space: Space, metric: str, mode: str, seed, points: list[dict
         seed=seed,
     )
     return _classes()["SpaceSearcher"](inner, codec)
+
+
+def _point_key(point: dict) -> str:
+    return json.dumps({k: v.item() if hasattr(v, "item") else v for k, v in point.items()}, sort_keys=True)
 
 
 # -- schedulers -----------------------------------------------------------------------------------
@@ -783,6 +812,23 @@ def _classes() -> dict:
         def suggest(self, trial_id: str):
             config = self.searcher.suggest(trial_id)
             return self.codec.to_space(config) if isinstance(config, dict) else config
+
+        def replay(self, evaluated: list[Evaluated]) -> None:
+            """Tell the searcher trials that ran before it existed. Built with their points first in
+            its points_to_evaluate, it suggests each of them back (in its own order: hyperopt's is
+            reversed) and is given its intermediate results and end as if it had run here."""
+            waiting = {_point_key(e.config): e for e in evaluated}
+            time_attr = "training_iteration"
+            for n in range(len(evaluated)):
+                trial_id = f"evaluated_{n:05d}"
+                trial = waiting.pop(_point_key(self.suggest(trial_id)))
+                for step in trial.history:
+                    value = step.get(self.metric)
+                    if time_attr in step and is_number(value) and math.isfinite(value):
+                        result = {**step, "hyperband_info": {"budget": step.get(time_attr, 1)}}  # BOHB's budget
+                        self.searcher.on_trial_result(trial_id, result)
+                final = None if trial.failed else {self.metric: trial.value}
+                self.searcher.on_trial_complete(trial_id, result=final, error=trial.failed)
 
         def set_search_properties(self, metric, mode, config, **spec) -> bool:
             from ray.tune.search.variant_generator import parse_spec_vars
