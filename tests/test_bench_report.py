@@ -106,3 +106,13 @@ def test_heatmap_of_measured_cells_is_a_png(tmp_path):
     text = summary_markdown(results, accuracy_budget=1.0)
     for row in best:
         assert f"| {row['batch_size']} | {row['platform']} + {row['optimisation']} | cpu |" in text
+
+
+def test_markdown_warns_of_cells_timed_on_a_busy_machine():
+    quiet = summary_markdown(RESULTS, accuracy_budget=0.01)
+    assert "load" not in quiet
+    busy = _result("onnxruntime", "float32", {1: 0.02, 256: 9.0})
+    busy.machine.update(logical_cores=2, load_1m=3.5)
+    text = summary_markdown([*RESULTS, busy], accuracy_budget=0.01)
+    assert "1 cell(s) were timed while the machine's 1-minute load was at or above its core count" in text
+    assert "(up to 3.5 on 2 cores)" in text

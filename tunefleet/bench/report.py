@@ -138,6 +138,7 @@ def summary_markdown(
             f"| {row['batch_size']} | {row['platform']} + {row['optimisation']} | {row['hardware']} | "
             f"{row['median_ms']:.4g} | {speedup} | {row['drift']:.3g} |"
         )
+    lines += _busy_note(results)
     skipped_rows = [s if isinstance(s, dict) else s.to_dict() for s in skipped]
     skipped_rows += [r.to_dict() for r in results if r.status == SKIPPED]
     failed_rows = [r.to_dict() for r in results if r.status == FAILED]
@@ -148,6 +149,24 @@ def summary_markdown(
                 f"| {r['platform']} | {r['optimisation']} | {r['hardware']} | {_cell_text(r['reason'])} |" for r in rows
             ]
     return "\n".join(lines) + "\n"
+
+
+def _busy_note(results: list[CellResult]) -> list[str]:
+    """A warning when cells were timed while other work kept every core busy."""
+    busy = [
+        r.machine
+        for r in results
+        if r.status == OK and r.machine.get("load_1m", 0) >= (r.machine.get("logical_cores") or math.inf)
+    ]
+    if not busy:
+        return []
+    load = max(m["load_1m"] for m in busy)
+    return [
+        "",
+        f"> {len(busy)} cell(s) were timed while the machine's 1-minute load was at or above its core count "
+        f"(up to {load:g} on {busy[0]['logical_cores']} cores): other work shared the CPU, so their medians "
+        "are high and will not repeat. Run benchmarks on a machine of their own.",
+    ]
 
 
 def _cell_text(text: str) -> str:

@@ -60,7 +60,8 @@ class CellResult:
 
 
 def machine_info() -> dict:
-    """The CPU model and core count, to tell results of different machines apart."""
+    """The CPU model and core count, to tell results of different machines apart, and the load
+    average when the cell started (a cell timed while other work used every core is not comparable)."""
     cpu = host.processor() or host.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -69,7 +70,12 @@ def machine_info() -> dict:
                 break
     except OSError:
         pass
-    return {"cpu": cpu, "logical_cores": os.cpu_count(), "python": host.python_version()}
+    return {
+        "cpu": cpu,
+        "logical_cores": os.cpu_count(),
+        "python": host.python_version(),
+        "load_1m": round(os.getloadavg()[0], 2),
+    }
 
 
 def run_cell(
