@@ -71,11 +71,11 @@ def finish(sweep_id: int, status: str, error: str | None = None) -> None:
     sweeps.finish_sweep(database(), sweep_id, SweepStatus(status), error)
 
 
-def _progress(progress_id, sweep_id: int, total: int, db=None) -> None:
+def _progress(progress_id, sweep_id: int, total: int) -> None:
     if progress_id is None:
         return
     done = sum(
-        n for s, n in sweeps.count_trials(db or database(), sweep_id).items() if s in {f.value for f in sweeps.FINISHED}
+        n for s, n in sweeps.count_trials(database(), sweep_id).items() if s in {f.value for f in sweeps.FINISHED}
     )
     update_progress_artifact(progress_id, min(100.0, 100.0 * done / max(total, 1)))
 
@@ -129,7 +129,7 @@ def run_batch(sweep_id: int, trainable, batch: list, stop: dict, retries: int, i
 
 
 # -- Ray Tune --------------------------------------------------------------------------------------------
-def _recorder(db, sweep_id: int, names: tuple[str, ...], total: int, progress_id, scheduler):
+def _recorder(sweep_id: int, names: tuple[str, ...], total: int, progress_id, scheduler):
     from ray import tune
 
     class Recorder(tune.Callback):
@@ -141,22 +141,22 @@ def _recorder(db, sweep_id: int, names: tuple[str, ...], total: int, progress_id
 
         def on_trial_start(self, iteration, trials, trial, **info):
             config = {k: v for k, v in trial.config.items() if k in names}
-            sweeps.trial_started(db, sweep_id, trial.trial_id, config)
+            sweeps.trial_started(database(), sweep_id, trial.trial_id, config)
 
         def on_trial_result(self, iteration, trials, trial, result, **info):
-            sweeps.trial_result(db, sweep_id, trial.trial_id, _metrics(result))
+            sweeps.trial_result(database(), sweep_id, trial.trial_id, _metrics(result))
             if _cut_short(scheduler, result):
                 self.cut_short.add(trial.trial_id)
 
         def on_trial_complete(self, iteration, trials, trial, **info):
             metrics = _metrics(trial.last_result or {})
             status = SweepTrialStatus.stopped if trial.trial_id in self.cut_short else SweepTrialStatus.complete
-            sweeps.trial_finished(db, sweep_id, trial.trial_id, status, metrics=metrics)
-            _progress(progress_id, sweep_id, total, db)
+            sweeps.trial_finished(database(), sweep_id, trial.trial_id, status, metrics=metrics)
+            _progress(progress_id, sweep_id, total)
 
         def on_trial_error(self, iteration, trials, trial, **info):
-            sweeps.trial_finished(db, sweep_id, trial.trial_id, SweepTrialStatus.failed, error=_error(trial))
-            _progress(progress_id, sweep_id, total, db)
+            sweeps.trial_finished(database(), sweep_id, trial.trial_id, SweepTrialStatus.failed, error=_error(trial))
+            _progress(progress_id, sweep_id, total)
 
     return Recorder()
 
@@ -292,7 +292,7 @@ def run_ray(sweep_id: int, config: dict, progress_id=None) -> dict:
                 storage_path=storage_path,
                 storage_filesystem=filesystem,
                 failure_config=tune.FailureConfig(max_failures=hpo.job_retries, fail_fast=not hpo.ignore_fail),
-                callbacks=[_recorder(db, sweep_id, space.names, total, progress_id, scheduler)],
+                callbacks=[_recorder(sweep_id, space.names, total, progress_id, scheduler)],
                 verbose=hpo.verbose,
             ),
         )
