@@ -267,9 +267,6 @@ class Database:
         return record
 
 
-_NAMES = {RidgeModel: "model", BenchmarkRun: "benchmark run"}
-
-
 @lru_cache(maxsize=8)
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
@@ -383,3 +380,7 @@ class SweepTrial(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
     started_at: datetime | None = Field(default=None, sa_column=timestamp_column())
     finished_at: datetime | None = Field(default=None, sa_column=timestamp_column())
+
+
+# what ``Database.get`` and ``transition`` call a record of each table in their errors
+_NAMES = {RidgeModel: "model", BenchmarkRun: "benchmark run", Sweep: "sweep"}

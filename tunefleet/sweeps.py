@@ -229,6 +229,13 @@ def finish_sweep(db: Database, sweep_id: int, status: SweepStatus, error: str | 
     return set_sweep(db, sweep_id, status=status, error=error, finished_at=utcnow(), **values)
 
 
+def pause_sweep(db: Database, sweep_id: int, reason: str) -> Sweep:
+    """Mark a queued or running sweep paused with ``reason`` (one guarded UPDATE): any other is
+    left as it is and StatusConflict says what it is."""
+    active = {SweepStatus.queued, SweepStatus.running}
+    return db.transition(sweep_id, active, table=Sweep, status=SweepStatus.paused, error=reason, finished_at=utcnow())
+
+
 # -- trials --------------------------------------------------------------------------------------------
 def _trial(session, sweep_id: int, key: str) -> SweepTrial | None:
     return session.exec(select(SweepTrial).where(SweepTrial.sweep_id == sweep_id, SweepTrial.trial_key == key)).first()
