@@ -37,6 +37,14 @@ def test_repeats_follow_the_time_budget():
     assert len(calls) == 2 + 40 and all(batch.shape == (2, 2) for batch in calls)
 
 
+def test_timed_runs_visit_every_batch_size_in_rounds():
+    calls = []
+    settings = TimingSettings(budget_s=1e-9, warmup_s=0.0, min_warmup=1, min_repeats=4, max_repeats=4, rounds=2)
+    stats = time_batches(lambda batch: calls.append(len(batch)), np.zeros((4, 2)), [1, 3], settings)
+    assert calls == [1, 3] + [1, 1, 3, 3] * 2  # a warm-up run of each, then two rounds of two timed runs each
+    assert [s.repeats for s in stats] == [4, 4]
+
+
 def test_batches_larger_than_the_data_repeat_its_rows():
     X = np.arange(6.0).reshape(3, 2)
     np.testing.assert_array_equal(batch_of(X, 5), X[[0, 1, 2, 0, 1]])
@@ -46,6 +54,8 @@ def test_batches_larger_than_the_data_repeat_its_rows():
 def test_timing_settings_are_checked():
     with pytest.raises(BenchError, match="min_repeats <= max_repeats"):
         TimingSettings(min_repeats=10, max_repeats=5)
+    with pytest.raises(BenchError, match="rounds >= 1"):
+        TimingSettings(rounds=0)
     with pytest.raises(BenchError, match="budget_s must be > 0"):
         TimingSettings(budget_s=0)
 

@@ -174,6 +174,34 @@ def test_mlp_classifier_with_tpe_search_on_ray(backend, capsys, ray_cluster):
     assert all(1e-4 <= t.config["lr"] <= 1e-1 for t in trials)
 
 
+@pytest.mark.parametrize("backend", ["postgres-s3"], indirect=True)
+def test_the_class_and_mlp_examples_with_random_search_on_dask(backend, capsys):
+    """The Dask engine runs random / grid search: the seed's trainable class and MLP classifier with it."""
+    alphabeta = {
+        "alpha": {"method": "uniform", "dimension": {"low": -10, "high": 10}},
+        "beta": {"method": "categorical", "dimension": {"categories": [-1, 0, 1, 2, 3, 4, 5]}},
+    }
+    hpo = {"algorithm": "random", "metric": "loss", "mode": "min", "scheduler": "fifo", "trials": 4,
+           "stop": {"training_iteration": 3}, "seed": 0}  # fmt: skip
+    make_project("alphabeta_dask", alphabeta, hpo, "simple_trainable.py", "MyTrainableClass",
+                 compute=["--engine", "dask"])  # fmt: skip
+    result = run_json(capsys, "local-run", "alphabeta_dask", "--n-jobs", "2")
+    check_records(backend, result["sweep_id"], 4, 3, "loss")
+
+    mlp = {
+        "hidden": {"method": "uniformint", "dimension": {"low": 8, "high": 32}},
+        "batchsize": {"method": "categorical", "dimension": {"categories": [32, 64]}},
+        "lr": {"method": "loguniform", "dimension": {"low": 1e-3, "high": 1e-1}},
+        "beta": {"method": "uniform", "dimension": {"low": 0.8, "high": 0.99}},
+    }
+    hpo = {**hpo, "metric": "accuracy", "mode": "max", "stop": {}}
+    make_project("mlp_dask", mlp, hpo, "mlp_classifier.py", "mlp_classifier",
+                 model_options=["--param", '{"epochs": 2}'], compute=["--engine", "dask"])  # fmt: skip
+    result = run_json(capsys, "local-run", "mlp_dask", "--n-jobs", "2")
+    record, trials = check_records(backend, result["sweep_id"], 4, 2, "accuracy")
+    assert record.best_metric == max(t.metrics["accuracy"] for t in trials) > 0.5
+
+
 @pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
 def test_auptimizer_experiment_runs_with_multi_results(backend, capsys):
     result = run_json(capsys, "auptimizer", "run", EXAMPLES / "experiment.json", "--engine", "dask", "--n-jobs", "2")

@@ -2,7 +2,10 @@
 
 Latency: per batch size, warm-up runs, then timed runs whose count fits a time budget
 (clamped to [min_repeats, max_repeats]); median, p95, coefficient of variation and
-throughput. Energy: the RAPL package counters over the timed runs, where readable.
+throughput. The timed runs are taken in rounds that visit every batch size in turn, so a
+burst of other work on the machine (a neighbour on the host, seconds long) falls on a few
+runs of every batch size instead of on all the runs of one, and the medians repeat from one
+benchmark run to the next. Energy: the RAPL package counters over the timed runs, where readable.
 Peak memory: a separate process prepares the model and predicts the largest batch, and
 reports its peak resident set size before and after.
 """
@@ -39,14 +42,15 @@ class TimingSettings:
     min_warmup: int = 3
     min_repeats: int = 10
     max_repeats: int = 100_000
+    rounds: int = 5
 
     def __post_init__(self):
         if self.budget_s <= 0 or self.warmup_s < 0:
             raise BenchError(f"timing budget_s must be > 0 and warmup_s >= 0 (got {self.budget_s}, {self.warmup_s})")
-        if not 1 <= self.min_repeats <= self.max_repeats or self.min_warmup < 1:
+        if not 1 <= self.min_repeats <= self.max_repeats or self.min_warmup < 1 or self.rounds < 1:
             raise BenchError(
-                f"timing needs 1 <= min_repeats <= max_repeats and min_warmup >= 1 "
-                f"(got {self.min_repeats}, {self.max_repeats}, {self.min_warmup})"
+                f"timing needs 1 <= min_repeats <= max_repeats, min_warmup >= 1 and rounds >= 1 "
+                f"(got {self.min_repeats}, {self.max_repeats}, {self.min_warmup}, {self.rounds})"
             )
 
 
@@ -131,47 +135,67 @@ def time_batches(
     rapl: Rapl | None = None,
 ) -> list[LatencyStats]:
     """Latency of ``predict`` for each batch size (see the module doc for the method)."""
-    return [_time_batch(predict, batch_of(X, size), settings, rapl) for size in batch_sizes]
+    runs = [_Runs(batch_of(X, size), _repeats(predict, batch_of(X, size), settings)) for size in batch_sizes]
+    gc_was_enabled = gc.isenabled()
+    gc.disable()  # a collection inside a timed run would be charged to the model
+    try:
+        for round_ in range(settings.rounds):
+            for batch_runs in runs:
+                batch_runs.take(predict, round_, settings.rounds, rapl)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return [batch_runs.stats(rapl is not None) for batch_runs in runs]
 
 
-def _time_batch(predict: Callable, batch: np.ndarray, settings: TimingSettings, rapl: Rapl | None) -> LatencyStats:
+def _repeats(predict: Callable, batch: np.ndarray, settings: TimingSettings) -> int:
+    """Warm up on ``batch``; the number of timed runs that fits the budget."""
     warmup = []
     started = time.perf_counter()
     while len(warmup) < settings.min_warmup or time.perf_counter() - started < settings.warmup_s:
         warmup.append(_timed(predict, batch))
     estimate = float(np.median(warmup))
-    repeats = min(settings.max_repeats, max(settings.min_repeats, math.ceil(settings.budget_s / max(estimate, 1e-9))))
-    times = np.empty(repeats)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()  # a collection inside a timed run would be charged to the model
-    try:
+    return min(settings.max_repeats, max(settings.min_repeats, math.ceil(settings.budget_s / max(estimate, 1e-9))))
+
+
+class _Runs:
+    """The timed runs of one batch size, taken a share per round."""
+
+    def __init__(self, batch: np.ndarray, repeats: int):
+        self.batch, self.times = batch, np.empty(repeats)
+        self.done, self.cpu_s, self.energy_j = 0, 0.0, 0.0
+
+    def take(self, predict: Callable, round_: int, rounds: int, rapl: Rapl | None) -> None:
+        until = len(self.times) * (round_ + 1) // rounds
         energy_start = rapl.read() if rapl else None
         cpu_start = time.thread_time()
-        for i in range(repeats):
-            times[i] = _timed(predict, batch)
-        cpu = (time.thread_time() - cpu_start) / repeats
-        energy = rapl.joules_between(energy_start, rapl.read()) / repeats if rapl else None
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    median = float(np.median(times))
-    mean = float(times.mean())
-    stats = LatencyStats(
-        batch_size=len(batch),
-        repeats=repeats,
-        median_ms=median * 1e3,
-        p95_ms=float(np.percentile(times, 95)) * 1e3,
-        mean_ms=mean * 1e3,
-        min_ms=float(times.min()) * 1e3,
-        cv=float(times.std() / mean) if mean > 0 else 0.0,
-        throughput_rows_per_s=len(batch) / median if median > 0 else math.inf,
-        thread_cpu_ms=cpu * 1e3,
-        energy_j_per_batch=energy,
-    )
-    logger.debug(
-        "batch %d: median %.4f ms over %d runs (cv %.3f)", stats.batch_size, stats.median_ms, repeats, stats.cv
-    )
-    return stats
+        for i in range(self.done, until):
+            self.times[i] = _timed(predict, self.batch)
+        self.cpu_s += time.thread_time() - cpu_start
+        if rapl:
+            self.energy_j += rapl.joules_between(energy_start, rapl.read())
+        self.done = until
+
+    def stats(self, with_energy: bool) -> LatencyStats:
+        times, repeats = self.times, len(self.times)
+        median = float(np.median(times))
+        mean = float(times.mean())
+        stats = LatencyStats(
+            batch_size=len(self.batch),
+            repeats=repeats,
+            median_ms=median * 1e3,
+            p95_ms=float(np.percentile(times, 95)) * 1e3,
+            mean_ms=mean * 1e3,
+            min_ms=float(times.min()) * 1e3,
+            cv=float(times.std() / mean) if mean > 0 else 0.0,
+            throughput_rows_per_s=len(self.batch) / median if median > 0 else math.inf,
+            thread_cpu_ms=self.cpu_s / repeats * 1e3,
+            energy_j_per_batch=self.energy_j / repeats if with_energy else None,
+        )
+        logger.debug(
+            "batch %d: median %.4f ms over %d runs (cv %.3f)", stats.batch_size, stats.median_ms, repeats, stats.cv
+        )
+        return stats
 
 
 def _timed(predict: Callable, batch: np.ndarray) -> float:
