@@ -52,7 +52,7 @@ def hpo_sweep(
             outcome = sweep_tasks.run_ray(sweep_id, config, progress)
             error = outcome.get("error")
         else:
-            error = _run_dask(sweep_id, sweep, config, total, progress)
+            error = _run_dask(sweep_id, sweep, config, total, progress, str(flow_run.id) if flow_run else None)
     except KeyboardInterrupt:
         sweep_tasks.finish(sweep_id, SweepStatus.paused.value, "interrupted; resume with sweep_id")
         raise
@@ -74,7 +74,7 @@ def hpo_sweep(
     return result
 
 
-def _run_dask(sweep_id: int, sweep: SweepConfig, config: dict, total: int, progress) -> str | None:
+def _run_dask(sweep_id: int, sweep: SweepConfig, config: dict, total: int, progress, flow_run_id) -> str | None:
     """Trials sampled up front, run in batches (many trials per Prefect task) on a DaskTaskRunner."""
     import os
 
@@ -98,6 +98,7 @@ def _run_dask(sweep_id: int, sweep: SweepConfig, config: dict, total: int, progr
                     "stop": hpo.stop,
                     "retries": hpo.job_retries,
                     "ignore_fail": hpo.ignore_fail,
+                    "flow_run_id": flow_run_id,
                 },
             )
             for batch in sweep_tasks.batches(todo, workers)

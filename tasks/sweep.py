@@ -8,12 +8,12 @@ import os
 import tempfile
 from pathlib import Path
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact, update_progress_artifact
 
 from tasks.context import RECORD_RETRIES, artifact_store, current_settings, database, retry_unless
 from tunefleet import sweeps
-from tunefleet.records import SweepStatus, SweepTrialStatus
+from tunefleet.records import StatusConflict, SweepStatus, SweepTrialStatus
 from tunefleet.sweep import report as sweep_report
 from tunefleet.sweep.configs import SweepConfig
 from tunefleet.sweep.trainables import TrialError, run_trial, stop_condition
@@ -68,7 +68,11 @@ def open_sweep(config: dict, sweep_id: int | None, flow_run_id: str | None) -> i
 
 @task(**RECORDS)
 def finish(sweep_id: int, status: str, error: str | None = None) -> None:
-    sweeps.finish_sweep(database(), sweep_id, SweepStatus(status), error)
+    """End the sweep, unless it has ended already: a kill paused it while its flow run was stopped."""
+    try:
+        sweeps.finish_sweep(database(), sweep_id, SweepStatus(status), error)
+    except StatusConflict as exc:
+        get_run_logger().info("sweep %s not marked %s: %s", sweep_id, status, exc)
 
 
 def _progress(progress_id, sweep_id: int, total: int) -> None:
@@ -99,15 +103,21 @@ def batches(items: list, workers: int, per_worker: int = 4) -> list[list]:
 
 
 @task
-def run_batch(sweep_id: int, trainable, batch: list, stop: dict, retries: int, ignore_fail: bool) -> dict:
+def run_batch(
+    sweep_id: int, trainable, batch: list, stop: dict, retries: int, ignore_fail: bool, flow_run_id: str | None = None
+) -> dict:
     """Run a batch of trials here (a Dask worker), one after the other, recording each as it goes.
     A failed trial is retried ``retries`` times; without ``ignore_fail`` the batch ends at a failure
-    and the other batches skip what they have not started."""
+    and the other batches skip what they have not started. A batch of flow run ``flow_run_id`` also
+    skips the rest once that run no longer runs the sweep (killed, or resumed by another run): on a
+    Dask cluster of its own, a batch outlives the flow process that submitted it."""
     db = database()
     should_stop = stop_condition(stop)
     counts = {"complete": 0, "failed": 0, "skipped": 0}
     for key, config in batch:
-        if not ignore_fail and sweeps.count_trials(db, sweep_id).get("failed", 0):
+        if _orphaned(db, sweep_id, flow_run_id) or (
+            not ignore_fail and sweeps.count_trials(db, sweep_id).get("failed", 0)
+        ):
             counts["skipped"] += 1
             continue
         for attempt in range(retries + 1):
@@ -126,6 +136,13 @@ def run_batch(sweep_id: int, trainable, batch: list, stop: dict, retries: int, i
                 counts["complete"] += 1
             break
     return counts
+
+
+def _orphaned(db, sweep_id: int, flow_run_id: str | None) -> bool:
+    if flow_run_id is None:
+        return False
+    record = sweeps.sweep(db, sweep_id)
+    return record.status is not SweepStatus.running or record.flow_run_id != flow_run_id
 
 
 # -- Ray Tune --------------------------------------------------------------------------------------------

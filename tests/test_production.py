@@ -339,3 +339,50 @@ def test_an_hpo_sweep_through_its_deployment_on_the_stacks_dask_cluster(stack):
     shown = json.loads(stack.cli(tunefleet, "sweep", "show", "simple"))
     assert shown["status"] == "succeeded" and shown["counts"] == {"complete": 8}, shown
     assert run["work_pool_name"] == "cpu"
+
+
+def test_sweep_kill_stops_a_worker_run_and_retry_resumes_it_through_the_deployment(stack, tmp_path):
+    """hpogrid's tasks kill / retry on the stack: the cpu worker kills the flow process, the batches
+    left on the Dask cluster stop after their trial in flight, and the retry's flow run (a new
+    deployment run) runs only the trials not finished, each once."""
+    from tunefleet import sweeps
+
+    calls = tmp_path / "calls.log"
+    (tmp_path / "slow.py").write_text(
+        "import time\n"
+        f"def slow(config):\n    open({str(calls)!r}, 'a').write(f\"{{config['x']!r}}\\n\")\n"
+        "    time.sleep(0.5)\n    return {'loss': (config['x'] - 0.3) ** 2}\n"
+    )
+    tunefleet = str(BIN / "tunefleet")
+    space = {"x": {"method": "uniform", "dimension": {"low": 0, "high": 1}}}
+    stack.cli(tunefleet, "search_space", "create", "slow_space", json.dumps(space))
+    stack.cli(tunefleet, "hpo_config", "create", "slow_hpo", "--algorithm=random", "--metric=loss", "--mode=min",
+              "--scheduler=fifo", "--trials=16", "--stop={}")  # fmt: skip
+    stack.cli(tunefleet, "model_config", "create", "slow_model", "--script", "slow.py", "--model", "slow")
+    stack.cli(tunefleet, "compute_config", "create", "slow_compute", "--engine", "dask")
+    stack.cli(tunefleet, "project", "create", "slow", "--search-space", "slow_space", "--hpo-config", "slow_hpo",
+              "--model-config", "slow_model", "--compute-config", "slow_compute", "--scripts-path", str(tmp_path))  # fmt: skip
+    first = json.loads(stack.cli(tunefleet, "run", "slow"))["flow_run_id"]
+    db = stack.database()
+
+    def complete() -> int:
+        found = sweeps.sweeps(db, "slow")
+        return sweeps.count_trials(db, found[0].id).get("complete", 0) if found else 0
+
+    wait_for(lambda: complete() >= 3, "3 trials complete", timeout=180)
+    killed = json.loads(stack.cli(tunefleet, "sweep", "kill", "slow"))
+    assert killed["status"] == "paused", killed
+    wait_for(lambda: stack.flow_run(first)["state_type"] in FINAL, "the killed run to end", timeout=60)
+    assert stack.flow_run(first)["state_type"] == "CANCELLED"
+    time.sleep(2)  # the trials in flight on the Dask workers finish; their batches then stop
+    [record] = sweeps.sweeps(db, "slow")
+    done_before = sweeps.finished_keys(db, record.id)
+    assert 3 <= len(done_before) < 16 and record.status.value == "paused"
+
+    retried = json.loads(stack.cli(tunefleet, "sweep", "retry", "slow"))["flow_run_id"]
+    assert retried != first and stack.wait(retried, timeout=300)["work_pool_name"] == "cpu"
+    shown = json.loads(stack.cli(tunefleet, "sweep", "show", "slow"))
+    assert shown["status"] == "succeeded" and shown["counts"] == {"complete": 16}, shown
+    assert done_before <= {t.trial_key for t in sweeps.trials(db, record.id)}
+    xs = calls.read_text().split()
+    assert len(xs) == len(set(xs)) == 16  # every trial ran once: none lost at the kill, none again at the retry

@@ -225,15 +225,15 @@ def start_sweep(db: Database, sweep_id: int, flow_run_id: str | None = None) -> 
     return set_sweep(db, sweep_id, status=SweepStatus.running, flow_run_id=flow_run_id, started_at=utcnow(), error=None)
 
 
+ACTIVE = {SweepStatus.queued, SweepStatus.running}
+
+
 def finish_sweep(db: Database, sweep_id: int, status: SweepStatus, error: str | None = None, **values) -> Sweep:
-    return set_sweep(db, sweep_id, status=status, error=error, finished_at=utcnow(), **values)
-
-
-def pause_sweep(db: Database, sweep_id: int, reason: str) -> Sweep:
-    """Mark a queued or running sweep paused with ``reason`` (one guarded UPDATE): any other is
-    left as it is and StatusConflict says what it is."""
-    active = {SweepStatus.queued, SweepStatus.running}
-    return db.transition(sweep_id, active, table=Sweep, status=SweepStatus.paused, error=reason, finished_at=utcnow())
+    """End a queued or running sweep (one guarded UPDATE): one that has ended already — paused by
+    ``tunefleet sweep kill`` while its flow run was being stopped, say — is left as it is, and
+    StatusConflict says what it is."""
+    values.update(status=status, error=error, finished_at=utcnow())
+    return db.transition(sweep_id, ACTIVE, table=Sweep, **values)
 
 
 # -- trials --------------------------------------------------------------------------------------------

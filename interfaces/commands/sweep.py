@@ -412,7 +412,9 @@ def kill_sweep(args) -> None:
     if record.status not in (SweepStatus.queued, SweepStatus.running):
         raise StatusConflict(f"sweep {record.id} is {record.status.value}: there is nothing to kill")
     flow_run, note = _flow_run(record.flow_run_id), None
-    killed = sweeps.pause_sweep(db, record.id, KILLED.format(id=record.id))  # guarded: queued or running only
+    killed = sweeps.finish_sweep(
+        db, record.id, SweepStatus.paused, KILLED.format(id=record.id)
+    )  # guarded: queued or running only
     if record.flow_run_id and flow_run is None:
         note = f"Prefect does not know flow run {record.flow_run_id}"
     elif flow_run is not None and not _going(flow_run):
