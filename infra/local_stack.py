@@ -16,6 +16,7 @@ import logging
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
@@ -30,10 +31,14 @@ from infra.services import (
     free_port,
     pid_alive,
     port_open,
+    stop_all,
     wait_for,
 )
 
 log = logging.getLogger("tunefleet.local_stack")
+
+# `ray start --block` shuts Ray down on Ctrl-C within seconds; it ignores SIGTERM
+STOP_SIGNALS = {"ray-head": signal.SIGINT}
 REPO = Path(__file__).resolve().parents[1]
 BUCKET = "tunefleet"
 
@@ -195,13 +200,15 @@ def _write_env_file(folder: Path, state: StackState) -> None:
 
 
 def stop(folder: Path) -> list[str]:
-    """Stop the workers first, the database last; data stays in ``folder``."""
+    """Stop every process of the stack at once, then the database; data stays in ``folder``."""
     state = StackState.load(folder)
-    stopped = []
-    for name, pid in reversed(list(state.pids.items())):
-        if pid_alive(pid):
-            Daemon(name, [], folder / "logs" / f"{name}.log", pid=pid).stop()
-            stopped.append(name)
+    daemons = [
+        Daemon(name, [], folder / "logs" / f"{name}.log", pid=pid, stop_signal=STOP_SIGNALS.get(name, signal.SIGTERM))
+        for name, pid in state.pids.items()
+    ]
+    daemons = [d for d in reversed(daemons) if d.alive()]
+    stop_all(daemons)
+    stopped = [d.name for d in daemons]
     if state.postgres_port and (folder / "postgres" / "data").exists():
         PostgresCluster(folder / "postgres", port=state.postgres_port).stop()
         stopped.append("postgres")

@@ -63,8 +63,17 @@ def port_open(port: int) -> bool:
 class Daemon:
     """A command run in its own session (so it outlives the caller and dies as a group), logging to a file."""
 
-    def __init__(self, name: str, args: list[str], log: Path, env: dict | None = None, pid: int | None = None):
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        log: Path,
+        env: dict | None = None,
+        pid: int | None = None,
+        stop_signal: int = signal.SIGTERM,
+    ):
         self.name, self.args, self.log, self.env, self.pid = name, args, log, env, pid
+        self.stop_signal = stop_signal
 
     def start(self, cwd: Path | None = None) -> Daemon:
         with open(self.log, "ab") as log:
@@ -84,14 +93,8 @@ class Daemon:
         return self.pid is not None and pid_alive(self.pid)
 
     def stop(self, timeout: float = 20.0) -> None:
-        """SIGTERM the process group, SIGKILL what is left after ``timeout`` seconds."""
-        if not self.alive():
-            return
-        _signal_group(self.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while self.alive() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        self.kill()
+        """Signal the process group (``stop_signal``), SIGKILL what is left after ``timeout`` seconds."""
+        stop_all([self], timeout)
 
     def kill(self) -> None:
         _signal_group(self.pid, signal.SIGKILL)
@@ -99,6 +102,20 @@ class Daemon:
 
     def tail(self, chars: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+
+def stop_all(daemons: list[Daemon], timeout: float = 20.0) -> None:
+    """Signal every daemon's process group at once (its ``stop_signal``), SIGKILL what is left
+    after ``timeout`` seconds: stopped one after the other, their graceful shutdowns would add up."""
+    running = [d for d in daemons if d.alive()]
+    for daemon in running:
+        _signal_group(daemon.pid, daemon.stop_signal)
+    deadline = time.monotonic() + timeout
+    while any(d.alive() for d in running) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for daemon in running:
+        if daemon.alive():
+            daemon.kill()
 
 
 def pid_alive(pid: int) -> bool:
