@@ -26,7 +26,8 @@ import pytest
 
 from infra.local_stack import StackState
 from infra.services import BIN, Daemon, PostgresCluster, wait_for
-from tunefleet import benchmarking, experiments
+from tests.test_sweep_flow import slow_trainable
+from tunefleet import benchmarking, experiments, sweeps
 from tunefleet.records import open_database
 from tunefleet.storage import ArtifactStore
 
@@ -345,14 +346,7 @@ def test_sweep_kill_stops_a_worker_run_and_retry_resumes_it_through_the_deployme
     """hpogrid's tasks kill / retry on the stack: the cpu worker kills the flow process, the batches
     left on the Dask cluster stop after their trial in flight, and the retry's flow run (a new
     deployment run) runs only the trials not finished, each once."""
-    from tunefleet import sweeps
-
-    calls = tmp_path / "calls.log"
-    (tmp_path / "slow.py").write_text(
-        "import time\n"
-        f"def slow(config):\n    open({str(calls)!r}, 'a').write(f\"{{config['x']!r}}\\n\")\n"
-        "    time.sleep(0.5)\n    return {'loss': (config['x'] - 0.3) ** 2}\n"
-    )
+    calls = slow_trainable(tmp_path)
     tunefleet = str(BIN / "tunefleet")
     space = {"x": {"method": "uniform", "dimension": {"low": 0, "high": 1}}}
     stack.cli(tunefleet, "search_space", "create", "slow_space", json.dumps(space))

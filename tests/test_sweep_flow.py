@@ -67,6 +67,19 @@ def make_project(name, space, hpo: dict, script, model, scripts_path=EXAMPLES, m
     )
 
 
+def slow_trainable(folder: Path, delay: float = 0.5) -> Path:
+    """Write ``slow.py`` into ``folder``: a function trainable ``slow`` over ``x`` that takes ``delay``
+    seconds and appends its x to a log (long enough to kill a sweep mid-run, and to count the
+    trials that ran). The log's path."""
+    calls = folder / "calls.log"
+    (folder / "slow.py").write_text(
+        "import time\n"
+        f"def slow(config):\n    open({str(calls)!r}, 'a').write(f\"{{config['x']!r}}\\n\")\n"
+        f"    time.sleep({delay})\n    return {{'loss': (config['x'] - 0.3) ** 2}}\n"
+    )
+    return calls
+
+
 def check_records(backend, sweep_id: int, n: int, epochs: int, metric: str):
     db = database(backend)
     record = sweeps.sweep(db, sweep_id)
@@ -214,12 +227,7 @@ def test_auptimizer_experiment_runs_with_multi_results(backend, capsys):
 
 @pytest.mark.parametrize("backend", ["postgres-s3"], indirect=True)
 def test_killed_sweep_resumes_without_losing_or_repeating_a_trial(backend, capsys, tmp_path):
-    calls = tmp_path / "calls.log"
-    (tmp_path / "slow.py").write_text(
-        "import time\n"
-        f"def slow(config):\n    open({str(calls)!r}, 'a').write(f\"{{config['x']!r}}\\n\")\n"
-        "    time.sleep(0.5)\n    return {'loss': (config['x'] - 0.3) ** 2}\n"
-    )
+    calls = slow_trainable(tmp_path)
     space = {"x": {"method": "uniform", "dimension": {"low": 0, "high": 1}}}
     hpo = {"algorithm": "random", "metric": "loss", "mode": "min", "scheduler": "fifo", "trials": 16, "stop": {}}
     make_project("slow", space, hpo, "slow.py", "slow", scripts_path=tmp_path, compute=["--engine", "dask"])

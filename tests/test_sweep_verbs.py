@@ -14,7 +14,7 @@ from flows.sweep import hpo_sweep
 from infra.services import wait_for
 from interfaces.commands import sweep as sweep_commands
 from tasks.context import database
-from tests.test_sweep_flow import SIMPLE_SPACE, cli, make_project, run_json
+from tests.test_sweep_flow import SIMPLE_SPACE, cli, make_project, run_json, slow_trainable
 from tunefleet import sweeps
 from tunefleet.records import SweepStatus
 
@@ -38,12 +38,7 @@ def flow_run_state(flow_run_id: str):
 
 @pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
 def test_kill_a_running_sweep_then_retry_it_here(backend, capsys, tmp_path):
-    calls = tmp_path / "calls.log"
-    (tmp_path / "slow.py").write_text(
-        "import time\n"
-        f"def slow(config):\n    open({str(calls)!r}, 'a').write(f\"{{config['x']!r}}\\n\")\n"
-        "    time.sleep(0.4)\n    return {'loss': (config['x'] - 0.3) ** 2}\n"
-    )
+    calls = slow_trainable(tmp_path, delay=0.4)
     make_project("slow", SPACE, hpo(16), "slow.py", "slow", scripts_path=tmp_path, compute=["--engine", "dask"])
     tunefleet = str(Path(sys.executable).parent / "tunefleet")
     first = subprocess.Popen(
