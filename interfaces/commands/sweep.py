@@ -298,11 +298,14 @@ def _stopped(db, stop: _Stop) -> int:
     from prefect.client.orchestration import get_client
     from prefect.states import Cancelled
 
-    record = sweeps.set_sweep(db, stop.sweep_id, status=SweepStatus.paused, error=stop.reason)
+    record = sweeps.sweep(db, stop.sweep_id)
+    if not (record.status is SweepStatus.paused and record.error == KILLED.format(id=record.id)):
+        # `sweep kill` pauses the record, then cancels the run: the watcher may have seen the cancel first
+        record = sweeps.set_sweep(db, stop.sweep_id, status=SweepStatus.paused, error=stop.reason)
     if record.flow_run_id:
         with get_client(sync_client=True) as client:
-            client.set_flow_run_state(UUID(record.flow_run_id), Cancelled(message=stop.reason), force=True)
-    sys.stderr.write(f"error: sweep {record.id} stopped: {stop.reason}\n")
+            client.set_flow_run_state(UUID(record.flow_run_id), Cancelled(message=record.error), force=True)
+    sys.stderr.write(f"error: sweep {record.id} stopped: {record.error}\n")
     return 1
 
 
