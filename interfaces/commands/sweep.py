@@ -92,9 +92,7 @@ def register(commands) -> None:
     )
     retry.add_argument("sweep", help="a sweep id, or a project (its latest sweep)")
     retry.add_argument("--here", action="store_true", help="run it in this process, with a progress bar")
-    retry.add_argument("--engine", choices=configs.ENGINES, help="overrides the sweep's compute_config")
-    retry.add_argument("--n-jobs", type=int, help="workers of the local cluster")
-    retry.add_argument("--address", help="an existing Ray or Dask cluster")
+    _engine_options(retry)
     retry.set_defaults(handler=retry_sweep)
 
     report = commands.add_parser("report", help="write a sweep's report files")
@@ -193,6 +191,10 @@ def _save_config(args) -> None:
 def _run_options(parser) -> None:
     parser.add_argument("project", nargs="?", help="the project (leave out with --sweep-id)")
     parser.add_argument("--sweep-id", type=int, help="resume this sweep: its finished trials are kept")
+    _engine_options(parser)
+
+
+def _engine_options(parser) -> None:
     parser.add_argument("--engine", choices=configs.ENGINES, help="overrides the project's compute_config")
     parser.add_argument("--n-jobs", type=int, help="workers of the local cluster")
     parser.add_argument("--address", help="an existing Ray or Dask cluster")
