@@ -24,7 +24,7 @@ from functools import partial
 
 import optuna
 
-from tunefleet.bayesopt import Optimizer
+from tunefleet.bo.engine import Optimizer
 from tunefleet.objectives import branin, hartmann6
 from tunefleet.space import Space
 

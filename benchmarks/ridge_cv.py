@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, KFold
 
-from tunefleet.ridge import ridge_cv
+from tunefleet.ridge.cv import ridge_cv
 
 SHAPES = [(200_000, 50), (1_000_000, 20)]
 FOLDS, N_ALPHAS = 5, 20

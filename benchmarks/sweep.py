@@ -94,8 +94,8 @@ def start_prefect(workdir: Path):
 
 
 def make_project(trials: int, scripts: Path) -> None:
-    from tasks.context import database
-    from tunefleet import sweeps
+    from blocks.context import database
+    from tunefleet.sweep import service as sweeps
 
     db = database()
     sweeps.create_config(db, "search_space", "bench_space", SPACE)
@@ -126,9 +126,9 @@ def make_project(trials: int, scripts: Path) -> None:
 
 
 def run_tunefleet(engine: str, trials: int) -> float:
+    from blocks.context import database
     from flows.sweep import hpo_sweep
-    from tasks.context import database
-    from tunefleet import sweeps
+    from tunefleet.sweep import service as sweeps
 
     start = time.perf_counter()
     result = hpo_sweep(project="bench", engine=engine, n_jobs=CPUS)

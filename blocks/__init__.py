@@ -1,11 +1,9 @@
-"""Prefect Block classes: where tunefleet's database, artifact store and compute live.
+"""Prefect Block classes (``storage``: the database and the artifact store; ``compute``: a cluster) and
+``context``, the settings they override.
 
-Register them with ``prefect block register -m blocks``. A flow reads the blocks named
-by ``TUNEFLEET_DATABASE_BLOCK`` / ``TUNEFLEET_STORAGE_BLOCK`` (see ``tasks.context``), so
-credentials live in Prefect's encrypted block storage instead of YAML or code.
+``tunefleet deploy`` registers the block types (or ``prefect block register -m blocks.storage`` and
+``-m blocks.compute``). A flow reads the blocks named by ``TUNEFLEET_DATABASE_BLOCK`` /
+``TUNEFLEET_STORAGE_BLOCK`` (see ``blocks.context``), so credentials live in Prefect's encrypted
+block storage instead of YAML or code. This package imports nothing itself: ``blocks.context``
+loads Prefect only when a block is named, so the CLI starts fast.
 """
-
-from blocks.compute import ComputeCluster
-from blocks.storage import TunefleetDatabase, TunefleetStorage
-
-__all__ = ["ComputeCluster", "TunefleetDatabase", "TunefleetStorage"]

@@ -12,7 +12,8 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import WorkPoolCreate
 from prefect.exceptions import ObjectAlreadyExists
 
-from blocks import ComputeCluster, TunefleetDatabase, TunefleetStorage
+from blocks.compute import ComputeCluster
+from blocks.storage import TunefleetDatabase, TunefleetStorage
 from deployments.catalog import REPO, work_pools
 
 log = logging.getLogger(__name__)

@@ -17,9 +17,9 @@ from prefect import flow, get_run_logger, unmapped
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.context import FlowRunContext
 
+from blocks.context import database
 from tasks import benchmark as bench_tasks
-from tasks.context import database
-from tunefleet import benchmarking
+from tunefleet.bench import service as benchmarking
 
 
 @flow(name="benchmark")
@@ -54,9 +54,9 @@ def benchmark(
             _measure_on(hardware, run.id, [c for c in plan.cells if c.hardware == hardware], _use_deployments(dispatch))
         report = bench_tasks.publish_report(run)
     except BaseException as exc:
-        bench_tasks.finish_run(run.id, error=f"{type(exc).__name__}: {exc}")
+        bench_tasks.fail_run(run.id, f"{type(exc).__name__}: {exc}")
         raise
-    bench_tasks.finish_run(run.id, report=report)
+    bench_tasks.finish_run(run.id, report)
     return {"run_id": run.id, **report}
 
 
@@ -99,7 +99,7 @@ def _pool_unavailable(hardware: str) -> str | None:
 @flow(name="benchmark-cells")
 def benchmark_cells(run_id: int, hardware: str) -> dict:
     """Measure the cells of run ``run_id`` that belong to ``hardware``, one at a time, on this machine."""
-    run = benchmarking.run(database(), run_id)
+    run = benchmarking.get(database(), run_id)
     work = bench_tasks.Workload(run)
     cells = bench_tasks.cells_to_measure(run, hardware, work)
     progress = create_progress_artifact(0.0, description=f"benchmark run {run_id}: {hardware} cells")
@@ -114,7 +114,7 @@ def benchmark_cells(run_id: int, hardware: str) -> dict:
 @flow(name="benchmark-nightly")
 def benchmark_nightly(models: list[str] | None = None, config: dict | None = None) -> list[dict]:
     """``benchmark`` for each of ``models`` (default: every uploaded model), one after the other."""
-    names = models or [record.name for record in benchmarking.models(database())]
+    names = models or [record.name for record in benchmarking.list_models(database())]
     if not names:
         get_run_logger().warning("no uploaded models to benchmark")
     return [benchmark(name, config) for name in names]

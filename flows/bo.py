@@ -9,7 +9,8 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
 from tasks import bo as bo_tasks
 from tasks.runners import runner_from_block, task_runner
-from tunefleet.experiments import ExperimentSpec
+from tunefleet.bo.service import ExperimentSpec
+from tunefleet.errors import InvalidInput
 
 
 @flow(name="bo-tuning")
@@ -40,7 +41,7 @@ def bo_tuning(
     """
     logger = get_run_logger()
     if experiment is None and not covars:
-        raise ValueError("give covars for a new experiment, or the uuid of one to continue")
+        raise InvalidInput("give covars for a new experiment, or the uuid of one to continue")
     spec = ExperimentSpec(
         name=name,
         covars=covars or {},

@@ -6,7 +6,8 @@ from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
 from tasks import ridge as ridge_tasks
-from tunefleet import ridge_service
+from tunefleet.errors import InvalidInput
+from tunefleet.ridge import service as ridge
 
 
 @flow(name="ridge-cv")
@@ -28,8 +29,8 @@ def ridge_cv(
     logger = get_run_logger()
     if model_id is None:
         if not (data_uri and target):
-            raise ValueError("give model_id, or data_uri and target")
-        params = ridge_service.TrainParams(target, n_folds, list(l2_coef), fit_intercept, shuffle, random_state)
+            raise InvalidInput("give model_id, or data_uri and target")
+        params = ridge.TrainParams(target, n_folds, list(l2_coef), fit_intercept, shuffle, random_state)
         model_id = ridge_tasks.queue_from_uri(data_uri, params)
     model = ridge_tasks.start_training(model_id)
     try:
@@ -41,7 +42,7 @@ def ridge_cv(
         raise
     ridge_tasks.publish_cv_table(model)
     logger.info("ridge model %s: best alpha %s", model.id, model.best_alpha)
-    return ridge_service.view(model)
+    return ridge.view(model)
 
 
 @flow(name="ridge-predict")

@@ -7,15 +7,16 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.context import get_run_context
 from prefect.futures import as_completed
 
+from blocks.context import database
 from tasks import sweep as sweep_tasks
-from tasks.context import database
 from tasks.runners import task_runner
-from tunefleet import sweeps
-from tunefleet.records import SweepStatus
+from tunefleet.errors import TunefleetError
+from tunefleet.sweep import service as sweeps
 from tunefleet.sweep.configs import SweepConfig
+from tunefleet.sweep.tables import SweepStatus
 
 
-class SweepFailed(RuntimeError):
+class SweepFailed(TunefleetError):
     """The sweep ended failed (a trial failed and hpo_config.ignore_fail is false)."""
 
 
@@ -105,5 +106,5 @@ def _run_dask(sweep_id: int, sweep: SweepConfig, config: dict, total: int, progr
         ]
         for future in as_completed(futures):
             future.result()
-            sweep_tasks._progress(progress, sweep_id, total)
+            sweep_tasks.update_progress(progress, sweep_id, total)
     return None

@@ -10,24 +10,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from interfaces.launch import LaunchError, launcher_for
+from blocks.context import artifact_store, current_settings, database
 from interfaces.routes import auth as auth_routes
 from interfaces.routes import benchmark as benchmark_routes
 from interfaces.routes import experiments as experiment_routes
 from interfaces.routes import ridge as ridge_routes
 from interfaces.routes.common import Services
-from tasks.context import artifact_store, current_settings, database
+from interfaces.runs import Launcher
 from tunefleet import auth
-from tunefleet.bench.errors import BenchError
-from tunefleet.experiments import ExperimentError
-from tunefleet.objectives import ObjectiveError
-from tunefleet.pandas_json import FrameJSONError
-from tunefleet.records import Conflict, RecordNotFound
-from tunefleet.ridge import RidgeInputError
+from tunefleet.errors import AuthError, Conflict, InvalidInput, NotFound, Unavailable
 from tunefleet.settings import Settings
-from tunefleet.space import SpaceError
-from tunefleet.storage import ArtifactNotFound
-from tunefleet.tabular import TabularError
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +30,7 @@ def create_app(settings: Settings | None = None, launcher=None) -> FastAPI:
         settings=settings,
         db=database(settings),
         store=artifact_store(settings),
-        launcher=launcher or launcher_for(settings),
+        launcher=launcher or Launcher(settings),
         signing_key=auth.signing_key(settings),
     )
 
@@ -65,29 +57,18 @@ def create_app(settings: Settings | None = None, launcher=None) -> FastAPI:
     return app
 
 
-_STATUS_BY_ERROR = [
-    (RecordNotFound, 404),
-    (Conflict, 409),
-    (TabularError, 422),
-    (RidgeInputError, 422),
-    (ArtifactNotFound, 422),
-    (SpaceError, 422),
-    (ExperimentError, 422),
-    (FrameJSONError, 422),
-    (ObjectiveError, 422),
-    (BenchError, 422),
-    (LaunchError, 503),
-]
+# Each kind of tunefleet.errors answers with its status (the table in that module).
+_STATUS_BY_ERROR = {NotFound: 404, Conflict: 409, InvalidInput: 422, Unavailable: 503}
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     def error(status: int, message: str) -> JSONResponse:
         return JSONResponse(status_code=status, content={"error": message})
 
-    for exc_type, status in _STATUS_BY_ERROR:
+    for exc_type, status in _STATUS_BY_ERROR.items():
         app.add_exception_handler(exc_type, lambda _r, exc, status=status: error(status, str(exc)))
     app.add_exception_handler(
-        auth.AuthError,
+        AuthError,
         lambda _r, exc: JSONResponse({"error": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"}),
     )
 

@@ -6,35 +6,14 @@ import argparse
 import logging
 import sys
 
+from blocks.context import database
 from interfaces.commands import benchmark, bo, experiments, ridge, sweep
 from interfaces.commands.output import emit, line
-from tasks.context import database
-from tunefleet.auth import AuthError
-from tunefleet.bench.errors import BenchError
-from tunefleet.experiments import ExperimentError
-from tunefleet.objectives import ObjectiveError
-from tunefleet.pandas_json import FrameJSONError
-from tunefleet.records import Conflict, RecordNotFound
-from tunefleet.ridge import RidgeInputError
-from tunefleet.space import SpaceError
-from tunefleet.storage import ArtifactNotFound
-from tunefleet.tabular import TabularError
+from tunefleet.errors import TunefleetError
 
-USER_ERRORS = (
-    BenchError,
-    TabularError,
-    RidgeInputError,
-    RecordNotFound,
-    Conflict,
-    ArtifactNotFound,
-    SpaceError,
-    ExperimentError,
-    FrameJSONError,
-    AuthError,
-    ObjectiveError,
-    *sweep.USER_ERRORS,
-    OSError,
-)
+# What a user's command can get wrong: every error tunefleet raises on purpose, and a file that
+# cannot be read. Anything else is a bug, and its traceback is shown.
+USER_ERRORS = (TunefleetError, OSError)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,10 +8,10 @@ from rich.table import Table
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import Ridge
 
-from interfaces.launch import Launcher
-from tasks.context import artifact_store, current_settings, database
-from tunefleet import ridge_service
-from tunefleet.records import Status
+from blocks.context import artifact_store, current_settings, database
+from interfaces.runs import Launcher
+from tunefleet.db.columns import Status
+from tunefleet.ridge import service as ridge_service
 
 
 def run_demo() -> int:
@@ -22,12 +22,12 @@ def run_demo() -> int:
 
     frame = load_diabetes(as_frame=True).frame  # 442 rows, 10 features, target "target"
     params = ridge_service.TrainParams("target", n_folds=5, l2_coef=[0.001, 0.01, 0.1, 1.0, 10.0, 100.0])
-    model = ridge_service.submit_csv(db, store, frame.to_csv(index=False), params)
+    model = ridge_service.create(db, store, frame.to_csv(index=False), params)
     console.print(f"queued ridge model {model.id}; training it as a Prefect flow run ...")
     launcher = Launcher()
-    launcher.train(model.id)
+    launcher.submit("ridge", model_id=model.id)
     launcher.wait()
-    model = db.ridge_model(model.id)
+    model = ridge_service.get(db, model.id)
     if model.status is not Status.succeeded:
         console.print(f"[red]training failed:[/] {model.error}")
         return 1

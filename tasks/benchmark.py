@@ -13,35 +13,40 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
-from tasks.context import RECORD_RETRIES, artifact_store, database, retry_unless
-from tunefleet import benchmarking
+from blocks.context import artifact_store, database
+from tasks.retries import DATA, RECORDS
+from tunefleet.bench import service as benchmarking
 from tunefleet.bench.errors import BenchError, NotApplicable
 from tunefleet.bench.models import load_model, read_validation_csv
 from tunefleet.bench.optimisations import Candidate, OptimisationSpec, make_candidate
 from tunefleet.bench.registry import BenchmarkConfig, Cell, Plan, plan
 from tunefleet.bench.report import fastest, heatmap_png, results_table, summary_markdown
 from tunefleet.bench.runner import CellResult, run_cell
-from tunefleet.records import BenchmarkRun, CellStatus, InferenceModel
+from tunefleet.bench.tables import BenchmarkRun, CellStatus, InferenceModel
+from tunefleet.storage import ArtifactNotFound
 
-retry_unless_bad_input = retry_unless(BenchError)
 
-
-@task(**RECORD_RETRIES, retry_condition_fn=retry_unless_bad_input)
+@task(**RECORDS)
 def open_run(model: str | None, config: dict | None, run_id: int | None) -> BenchmarkRun:
     """A new run of ``model`` (or the run ``run_id``), moved to running."""
     db = database()
     if model is None and run_id is None:
         raise BenchError("give the model to benchmark (name or id), or the id of a run")
     record = (
-        benchmarking.run(db, run_id) if run_id else benchmarking.create_run(db, benchmarking.model(db, model), config)
+        benchmarking.get(db, run_id) if run_id else benchmarking.create(db, benchmarking.get_model(db, model), config)
     )
     flow_run = get_run_context().task_run.flow_run_id
-    return benchmarking.start_run(db, record.id, str(flow_run) if flow_run else None)
+    return benchmarking.start(db, record.id, str(flow_run) if flow_run else None)
 
 
-@task(**RECORD_RETRIES)
-def finish_run(run_id: int, report: dict | None = None, error: str | None = None) -> BenchmarkRun:
-    return benchmarking.finish_run(database(), run_id, report, error)
+@task(**RECORDS)
+def finish_run(run_id: int, report: dict) -> BenchmarkRun:
+    return benchmarking.finish(database(), run_id, report)
+
+
+@task(**RECORDS)
+def fail_run(run_id: int, error: str) -> BenchmarkRun:
+    return benchmarking.fail(database(), run_id, error)
 
 
 class Workload:
@@ -50,21 +55,21 @@ class Workload:
     def __init__(self, run: BenchmarkRun):
         db, store = database(), artifact_store()
         self.run = run
-        self.record: InferenceModel = db.get(InferenceModel, run.model_id, "model")
+        self.record: InferenceModel = db.get(InferenceModel, run.model_id)
         self.config = BenchmarkConfig.from_dict(run.config)
         self.info = benchmarking.info(self.record)
         self.model = load_model(store.get_bytes(self.record.model_uri))
         self.X, self.y, _ = read_validation_csv(store.get_bytes(self.record.data_uri), self.record.target, self.model)
 
 
-@task(**RECORD_RETRIES)
+@task(**RECORDS)
 def plan_run(run: BenchmarkRun) -> Plan:
     """The runnable cells on the config's hardware; cells that can never run are recorded as skipped."""
     config = BenchmarkConfig.from_dict(run.config)
     db = database()
     planned = plan(
         config,
-        benchmarking.info(db.get(InferenceModel, run.model_id, "model")),
+        benchmarking.info(db.get(InferenceModel, run.model_id)),
         list(config.hardware),
         probe_machine=False,
     )
@@ -79,7 +84,7 @@ def _candidate_key(run_id: int, label: str) -> str:
     return f"benchmarks/{run_id}/candidates/{label}"
 
 
-@task(retries=2, retry_delay_seconds=2, retry_condition_fn=retry_unless_bad_input, cache_policy=NO_CACHE)
+@task(**DATA, cache_policy=NO_CACHE)
 def prepare_candidate(run: BenchmarkRun, spec: OptimisationSpec) -> dict:
     """Apply one optimisation; store the candidate (bytes and description) for the measuring flows."""
     work = Workload(run)
@@ -112,7 +117,7 @@ def cells_to_measure(run: BenchmarkRun, hardware: str, work: Workload) -> list[C
     return [c for c in planned.cells if c.hardware == hardware and (c.entry.name, c.optimisation.label) not in done]
 
 
-@task(**RECORD_RETRIES)
+@task(**RECORDS)
 def skip_cells(run_id: int, cells: list[Cell], reason: str) -> None:
     db = database()
     for cell in cells:
@@ -126,7 +131,7 @@ def measure_cell(run: BenchmarkRun, cell: Cell, work: Workload) -> CellResult:
     """Prepare and time one cell; its prepared artifact goes to the store, its result to the records."""
     try:
         candidate = load_candidate(run.id, cell.optimisation.label)
-    except FileNotFoundError as exc:
+    except ArtifactNotFound as exc:
         raise NotApplicable(f"the {cell.optimisation.label} candidate was not prepared: {exc}") from exc
     with tempfile.TemporaryDirectory(prefix="tunefleet-cell-") as workdir:
         result = run_cell(cell, candidate, work.X, work.y, work.config, Path(workdir))
@@ -148,7 +153,7 @@ def measure_cell(run: BenchmarkRun, cell: Cell, work: Workload) -> CellResult:
     return result
 
 
-@task(**RECORD_RETRIES)
+@task(**RECORDS)
 def publish_report(run: BenchmarkRun) -> dict:
     """Table, heat map and summary from the run's recorded cells: as Prefect artifacts and in the store."""
     db, store = database(), artifact_store()

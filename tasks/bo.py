@@ -5,26 +5,29 @@ from __future__ import annotations
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from tasks.context import RECORD_RETRIES, artifact_store, database
-from tunefleet import experiments, objectives, reports
-from tunefleet.records import Experiment, Trial, TrialStatus
+from blocks.context import artifact_store, database
+from tasks.retries import RECORDS
+from tunefleet import objectives
+from tunefleet.bo import plots
+from tunefleet.bo import service as experiments
+from tunefleet.bo.tables import Experiment, Trial, TrialStatus
 
 
-@task(**RECORD_RETRIES)
+@task(**RECORDS)
 def open_experiment(spec: experiments.ExperimentSpec, exp_uuid: str | None) -> Experiment:
     """The experiment to continue (``exp_uuid``), or a new one from ``spec``."""
     db = database()
     if exp_uuid:
-        return experiments.experiment(db, exp_uuid)
-    return experiments.create_experiment(db, spec)
+        return experiments.get(db, exp_uuid)
+    return experiments.create(db, spec)
 
 
-@task(**RECORD_RETRIES)
+@task(**RECORDS)
 def trial_counts(exp: Experiment) -> dict[str, int]:
     return experiments.count_trials(database(), exp)
 
 
-@task(**RECORD_RETRIES)
+@task(**RECORDS)
 def propose_batch(exp: Experiment, q: int) -> list[Trial]:
     return experiments.propose(database(), exp, q)
 
@@ -40,7 +43,7 @@ def evaluate(objective: str, objective_args: dict, point: dict) -> float:
     return objectives.resolve(objective, objective_args)(**point)
 
 
-@task(**RECORD_RETRIES)
+@task(**RECORDS)
 def record_outcomes(outcomes: list[tuple[int, float | None, str | None]]) -> None:
     """(trial id, response, error) for each evaluated point of a round."""
     db = database()
@@ -48,7 +51,7 @@ def record_outcomes(outcomes: list[tuple[int, float | None, str | None]]) -> Non
         experiments.finish(db, trial_id, response, error)
 
 
-@task(**RECORD_RETRIES)
+@task(**RECORDS)
 def publish_report(exp: Experiment) -> dict:
     """Trials table and best-so-far plot in Prefect and in the artifact store; the summary."""
     db = database()
@@ -62,7 +65,7 @@ def publish_report(exp: Experiment) -> dict:
     summary = experiments.summary(db, exp)
     plot_uri = None
     if complete:
-        png = reports.best_so_far_png([t.response for t in complete], exp.maximize, f"{exp.name}: best so far")
+        png = plots.best_so_far_png([t.response for t in complete], exp.maximize, f"{exp.name}: best so far")
         plot_uri = artifact_store().put_bytes(f"experiments/{exp.uuid}/best_so_far.png", png)
     create_markdown_artifact(
         key=f"bo-{exp.uuid}-summary",

@@ -13,6 +13,7 @@ import os
 
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from tunefleet.errors import InvalidInput
 from tunefleet.settings import get_settings
 
 ENGINES = ("thread", "dask", "ray")
@@ -38,7 +39,7 @@ def task_runner(engine: str = "thread", address: str | None = None, workers: int
             return RayTaskRunner(address=address)
         # "local": a new Ray instance for this flow run, even when another cluster runs on this machine.
         return RayTaskRunner(init_kwargs={"address": "local", "num_cpus": workers})
-    raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    raise InvalidInput(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
 
 
 def runner_from_block(name: str) -> TaskRunner:

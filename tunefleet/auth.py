@@ -18,7 +18,8 @@ from pathlib import Path
 
 import jwt
 
-from tunefleet.records import utcnow
+from tunefleet.db.columns import utcnow
+from tunefleet.errors import AuthError, InvalidInput
 
 ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=7)
@@ -26,13 +27,9 @@ _SCRYPT = {"n": 2**15, "r": 8, "p": 1, "maxmem": 64 * 2**20}
 _ALGORITHM = "HS256"
 
 
-class AuthError(Exception):
-    """Credentials or a token were not accepted; the message says why, without leaking which user exists."""
-
-
 def hash_password(password: str) -> str:
     if len(password) < 8:
-        raise ValueError("a password needs at least 8 characters")
+        raise InvalidInput("a password needs at least 8 characters")
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
     return "scrypt${n}${r}${p}${salt}${digest}".format(

@@ -20,8 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from tunefleet.errors import InvalidInput
 
-class ObjectiveError(ValueError):
+
+class ObjectiveError(InvalidInput):
     pass
 
 

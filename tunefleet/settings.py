@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     ridge_deployment: str | None = None
     # The same for benchmark runs started by the API and CLI ("benchmark/benchmark").
     benchmark_deployment: str | None = None
+    # The deployment `tunefleet run` and `sweep retry` send sweeps to (`local-run` runs them here).
+    sweep_deployment: str = "hpo-sweep/hpo-sweep"
     # Existing clusters flows use when they run on engine "dask" / "ray" without an address
     # (a worker's environment points them at the machine's clusters). Unset: a local cluster per run.
     dask_address: str | None = None

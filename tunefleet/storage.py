@@ -8,11 +8,13 @@ import posixpath
 
 import fsspec
 
+from tunefleet.errors import InvalidInput
+
 log = logging.getLogger(__name__)
 
 
-class ArtifactNotFound(FileNotFoundError):
-    pass
+class ArtifactNotFound(InvalidInput):
+    """Nothing at a URI: a dataset a request names, or an artifact a record points at."""
 
 
 class ArtifactStore:

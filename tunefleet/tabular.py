@@ -9,8 +9,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from tunefleet.errors import InvalidInput
 
-class TabularError(ValueError):
+
+class TabularError(InvalidInput):
     """The data cannot be used as given; the message says exactly why."""
 
 

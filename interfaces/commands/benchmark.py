@@ -7,20 +7,18 @@ so that every other command starts fast.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from pathlib import Path
 
+from blocks.context import artifact_store, current_settings, database
+from interfaces import runs
 from interfaces.commands.output import emit, line
-from interfaces.launch import launcher_for
-from tasks.context import artifact_store, current_settings, database
-from tunefleet.records import Status
+from tunefleet.db.columns import Status
 
 
 def _core():
-    from tunefleet import benchmarking
+    from tunefleet.bench import service
 
-    return benchmarking
+    return service
 
 
 def register(commands) -> None:
@@ -37,7 +35,7 @@ def register(commands) -> None:
     models.add_parser("list", help="uploaded models, one line each").set_defaults(handler=list_models)
     show = models.add_parser("show", help="a model's description")
     show.add_argument("model", help="name or id")
-    show.set_defaults(handler=lambda args: emit(_core().model_view(_core().model(database(), args.model))))
+    show.set_defaults(handler=lambda args: emit(_core().model_view(_core().get_model(database(), args.model))))
 
     bench = commands.add_parser("benchmark", help="inference benchmarks").add_subparsers(dest="action", required=True)
     run = bench.add_parser("run", help="benchmark a model (here, or through the benchmark deployment)")
@@ -50,14 +48,14 @@ def register(commands) -> None:
     bench.add_parser("list", help="benchmark runs, one line each").set_defaults(handler=list_runs)
     show_run = bench.add_parser("show", help="a run with its cells")
     show_run.add_argument("run_id", type=int)
-    show_run.set_defaults(handler=lambda args: emit(_core().run_view(database(), _core().run(database(), args.run_id))))
+    show_run.set_defaults(handler=lambda args: emit(_core().view(database(), _core().get(database(), args.run_id))))
 
 
 def upload_model(args) -> None:
     benchmarking = _core()
     settings = current_settings()
     path = Path(args.file)
-    record = benchmarking.upload_model(
+    record = benchmarking.upload(
         database(settings), artifact_store(settings), args.name or path.stem, path.read_bytes(),
         Path(args.data).read_bytes(), args.target, args.task,
     )  # fmt: skip
@@ -66,7 +64,7 @@ def upload_model(args) -> None:
 
 def list_models(args) -> None:
     benchmarking = _core()
-    for record in benchmarking.models(database()):
+    for record in benchmarking.list_models(database()):
         line(f"{record.id}\t{record.name}\t{record.task}\t{record.model_type}\t{record.n_features} features")
 
 
@@ -86,39 +84,22 @@ def run_benchmark(args) -> int:
     benchmarking = _core()
     settings = current_settings()
     db = database(settings)
-    run = benchmarking.create_run(db, benchmarking.model(db, args.model), _config(args))
-    launcher = launcher_for(settings)
+    run = benchmarking.create(db, benchmarking.get_model(db, args.model), _config(args))
+    launcher = runs.Launcher(settings)
     if not launcher.runs_here("benchmark"):
-        launcher.benchmark(run.id)
+        launcher.submit("benchmark", run_id=run.id)
         emit({"run_id": run.id, "status": run.status.value, "deployment": settings.benchmark_deployment})
         return 0
-    worker = threading.Thread(target=lambda: (launcher.benchmark(run.id), launcher.wait()), daemon=True)
-    worker.start()
-    _show_progress(db, run, worker)
-    run = benchmarking.run(db, run.id)
-    emit(benchmarking.run_view(db, run, with_cells=False))
+    run = runs.run_benchmark_here(db, run, launcher)
+    emit(benchmarking.view(db, run, with_cells=False))
     return 0 if run.status is Status.succeeded else 1
-
-
-def _show_progress(db, run, worker: threading.Thread) -> None:
-    """A progress bar of recorded cells while the flow runs in this process."""
-    from rich.progress import Progress
-
-    benchmarking = _core()
-    config = run.config
-    total = len(config["entries"]) * len(config["optimisations"])  # a cell per entry × optimisation
-    with Progress(transient=True) as progress:
-        bar = progress.add_task(f"benchmark run {run.id}", total=total)
-        while worker.is_alive():
-            progress.update(bar, completed=len(benchmarking.cells(db, run.id)))
-            time.sleep(0.5)
 
 
 def list_runs(args) -> None:
     benchmarking = _core()
     db = database()
-    names = {record.id: record.name for record in benchmarking.models(db)}
-    for run in benchmarking.runs(db):
+    names = {record.id: record.name for record in benchmarking.list_models(db)}
+    for run in benchmarking.list(db):
         line(
             f"{run.id}\t{run.status.value}\t{names.get(run.model_id)}\t{run.created_at:%Y-%m-%d %H:%M}\t{run.error or ''}"
         )

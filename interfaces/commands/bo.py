@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from interfaces import runs
 from interfaces.commands.output import emit
-from tunefleet.experiments import ExperimentError
+from tunefleet.bo.service import ExperimentError
 
 
 def register(commands) -> None:
@@ -32,8 +33,6 @@ def register(commands) -> None:
 
 
 def run_tuning(args) -> int:
-    from flows.bo import bo_tuning
-
     if not args.space and not args.experiment:
         raise ExperimentError("give a SPACE file, or --experiment UUID to continue one")
     covars = None
@@ -42,7 +41,8 @@ def run_tuning(args) -> int:
         body = _json(Path(args.space).read_text(), args.space)
         covars = body.get("covars", body)
         name = name or body.get("name") or Path(args.space).stem
-    report = bo_tuning(
+    report = runs.Launcher().run_here(
+        "bo",
         covars=covars,
         objective=args.objective,
         objective_args=_json(args.objective_args, "--objective-args"),

@@ -8,10 +8,12 @@ import json
 import sys
 from pathlib import Path
 
+from blocks.context import database
 from interfaces.commands.output import emit, line
-from tasks.context import database
-from tunefleet import experiments, pandas_json
-from tunefleet.records import RecordNotFound
+from tunefleet import users
+from tunefleet.bo import pandas_json
+from tunefleet.bo import service as experiments
+from tunefleet.db import RecordNotFound
 
 
 def register(commands) -> None:
@@ -53,10 +55,7 @@ def create_user(args) -> None:
             raise experiments.ExperimentError("the passwords differ")
     else:
         raise experiments.ExperimentError("no terminal to ask for a password: use --password-stdin")
-    try:
-        user = experiments.create_user(database(), args.email, password)
-    except ValueError as exc:
-        raise experiments.ExperimentError(str(exc)) from exc
+    user = users.create(database(), args.email, password)
     emit({"id": user.id, "email": user.email})
 
 
@@ -72,7 +71,7 @@ def new_experiment(args) -> None:
     body.setdefault("name", Path(args.spec).stem)
     owner_id = None
     if args.owner:
-        owner = database().user_by_email(args.owner.strip().lower())
+        owner = users.by_email(database(), args.owner)
         if owner is None:
             raise RecordNotFound(f"there is no user {args.owner}")
         owner_id = owner.id
@@ -80,7 +79,7 @@ def new_experiment(args) -> None:
     unknown = sorted(set(body) - set(known))
     if unknown:
         raise experiments.ExperimentError(f"unknown fields in {args.spec}: {', '.join(unknown)}")
-    exp = experiments.create_experiment(database(), experiments.ExperimentSpec(**body), owner_id)
+    exp = experiments.create(database(), experiments.ExperimentSpec(**body), owner_id)
     emit({"exp_uuid": exp.uuid, "name": exp.name})
 
 
@@ -98,10 +97,10 @@ def show_experiment(args) -> None:
 
 def list_experiments(args) -> None:
     db = database()
-    for exp in experiments.all_experiments(db):
+    for exp in experiments.list(db):
         best = experiments.summary(db, exp)
         line(f"{exp.uuid}\t{exp.name}\ttold={best.n_told}\tbest={best.best_response}")
 
 
 def _experiment(exp_uuid: str):
-    return experiments.experiment(database(), exp_uuid)
+    return experiments.get(database(), exp_uuid)

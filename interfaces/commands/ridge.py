@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
+from blocks.context import artifact_store, current_settings, database
+from interfaces import runs
 from interfaces.commands.output import emit, line
-from interfaces.launch import launcher_for
-from tasks.context import artifact_store, current_settings, database
-from tunefleet import ridge_service
-from tunefleet.records import Status
+from tunefleet.db.columns import Status
+from tunefleet.ridge import service as ridge_service
 
 
 def register(commands) -> None:
@@ -28,7 +27,7 @@ def register(commands) -> None:
     train.set_defaults(handler=train_model)
     show = ridge.add_parser("show", help="a model's status, coefficients and CV results")
     show.add_argument("model_id", type=int)
-    show.set_defaults(handler=lambda args: emit(ridge_service.view(database().ridge_model(args.model_id))))
+    show.set_defaults(handler=lambda args: emit(ridge_service.view(ridge_service.get(database(), args.model_id))))
     ridge.add_parser("list", help="all models, one line each").set_defaults(handler=list_models)
     predict = ridge.add_parser("predict", help="predict each row of a CSV file")
     predict.add_argument("model_id", type=int)
@@ -41,35 +40,24 @@ def train_model(args) -> int:
     db = database(settings)
     params = ridge_service.TrainParams(args.target, args.folds, args.l2, not args.no_intercept, args.shuffle, args.seed)
     if "://" in args.file and not args.file.startswith("file://"):
-        model = ridge_service.submit_uri(db, settings, args.file, params)
+        model = ridge_service.create_from_uri(db, settings, args.file, params)
     else:
-        model = ridge_service.submit_csv(db, artifact_store(settings), Path(args.file).read_bytes(), params)
-    launcher = launcher_for(settings)
-    launcher.train(model.id)
+        model = ridge_service.create(db, artifact_store(settings), Path(args.file).read_bytes(), params)
+    launcher = runs.Launcher(settings)
+    launcher.submit("ridge", model_id=model.id)
     if launcher.runs_here("ridge") or args.wait:
-        model = _wait_for(db, model.id, launcher)
+        model = runs.wait_for_ridge(db, model.id, launcher)
         emit(ridge_service.view(model))
         return 0 if model.status is Status.succeeded else 1
     emit({"model_id": model.id, "status": model.status.value})
     return 0
 
 
-def _wait_for(db, model_id: int, launcher):
-    from rich.console import Console
-
-    with Console(stderr=True).status(f"training ridge model {model_id}") as status:
-        launcher.wait()
-        while (model := db.ridge_model(model_id)).status in (Status.queued, Status.running):
-            status.update(f"training ridge model {model_id}: {model.status.value}")
-            time.sleep(0.5)
-    return model
-
-
 def list_models(args) -> None:
-    for model in database().ridge_models():
+    for model in ridge_service.list(database()):
         line(f"{model.id}\t{model.status.value}\t{model.target}\tbest_alpha={model.best_alpha}")
 
 
 def predict_rows(args) -> None:
-    model = database().ridge_model(args.model_id)
+    model = ridge_service.get(database(), args.model_id)
     emit({"result": ridge_service.predict(model, Path(args.file).read_bytes())})

@@ -7,8 +7,8 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ConfigDict
 
 from interfaces.routes.common import Services, current_user, services
-from tunefleet import auth, experiments
-from tunefleet.records import User
+from tunefleet import auth, users
+from tunefleet.users import User
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -21,14 +21,14 @@ class RefreshRequest(BaseModel):
 @router.post("/token")
 def token(form: OAuth2PasswordRequestForm = Depends(), svc: Services = Depends(services)) -> dict:
     """Exchange an email (as ``username``) and password for an access and a refresh token."""
-    user = experiments.authenticate(svc.db, form.username, form.password)
+    user = users.authenticate(svc.db, form.username, form.password)
     return auth.issue_tokens(user.id, svc.signing_key)
 
 
 @router.post("/refresh")
 def refresh(request: RefreshRequest, svc: Services = Depends(services)) -> dict:
     user_id = auth.user_id_from(request.refresh_token, svc.signing_key, kind="refresh_token")
-    if not svc.db.user(user_id).active:
+    if not users.get(svc.db, user_id).active:
         raise auth.AuthError("user is disabled")
     return auth.issue_tokens(user_id, svc.signing_key)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, File, Form, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from interfaces.launch import LaunchError
 from interfaces.routes.common import Services, services
-from tunefleet import benchmarking
+from interfaces.runs import LaunchError
+from tunefleet.bench import service as benchmarking
 from tunefleet.bench.metrics import TASKS
 
 router = APIRouter(tags=["benchmark"])
@@ -23,19 +23,19 @@ async def upload_model(
     svc: Services = Depends(services),
 ) -> dict:
     """Check the model against its task and validation data, then store both and describe the model."""
-    record = benchmarking.upload_model(svc.db, svc.store, name, await model.read(), await data.read(), target, task)
+    record = benchmarking.upload(svc.db, svc.store, name, await model.read(), await data.read(), target, task)
     return benchmarking.model_view(record)
 
 
 @router.get("/models")
 def list_models(svc: Services = Depends(services)) -> list[dict]:
-    return [benchmarking.model_view(record) for record in benchmarking.models(svc.db)]
+    return [benchmarking.model_view(record) for record in benchmarking.list_models(svc.db)]
 
 
 @router.get("/models/{ref}")
 def show_model(ref: str, svc: Services = Depends(services)) -> dict:
     """A model by id or name."""
-    return benchmarking.model_view(benchmarking.model(svc.db, ref))
+    return benchmarking.model_view(benchmarking.get_model(svc.db, ref))
 
 
 class BenchmarkRequest(BaseModel):
@@ -48,22 +48,22 @@ class BenchmarkRequest(BaseModel):
 @router.post("/benchmarks", status_code=201)
 def queue_benchmark(request: BenchmarkRequest, svc: Services = Depends(services)) -> dict:
     """Queue a benchmark run; it runs as a Prefect flow run (the ``benchmark`` deployment in production)."""
-    run = benchmarking.create_run(svc.db, benchmarking.model(svc.db, request.model), request.config)
+    run = benchmarking.create(svc.db, benchmarking.get_model(svc.db, request.model), request.config)
     try:
-        svc.launcher.benchmark(run.id)
+        svc.launcher.submit("benchmark", run_id=run.id)
     except LaunchError as exc:
-        benchmarking.finish_run(svc.db, run.id, error=str(exc))
+        benchmarking.fail(svc.db, run.id, str(exc))
         raise
     return {"run_id": run.id, "status": run.status.value}
 
 
 @router.get("/benchmarks")
 def list_benchmarks(model: str | None = None, svc: Services = Depends(services)) -> list[dict]:
-    model_id = benchmarking.model(svc.db, model).id if model else None
-    return [benchmarking.run_view(svc.db, run, with_cells=False) for run in benchmarking.runs(svc.db, model_id)]
+    model_id = benchmarking.get_model(svc.db, model).id if model else None
+    return [benchmarking.view(svc.db, run, with_cells=False) for run in benchmarking.list(svc.db, model_id)]
 
 
 @router.get("/benchmarks/{run_id}")
 def show_benchmark(run_id: int, svc: Services = Depends(services)) -> dict:
     """A run with every cell: measured (metrics), skipped or failed (reason)."""
-    return benchmarking.run_view(svc.db, benchmarking.run(svc.db, run_id))
+    return benchmarking.view(svc.db, benchmarking.get(svc.db, run_id))

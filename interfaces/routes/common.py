@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
-from tunefleet import auth
-from tunefleet.records import Database, RecordNotFound, User
+from tunefleet import auth, users
+from tunefleet.db import Database, RecordNotFound
 from tunefleet.settings import Settings
 from tunefleet.storage import ArtifactStore
+from tunefleet.users import User
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ def current_user(token: str | None = Depends(bearer), svc: Services = Depends(se
         raise auth.AuthError("not authenticated: send 'Authorization: Bearer <access_token>'")
     user_id = auth.user_id_from(token, svc.signing_key)
     try:
-        user = svc.db.user(user_id)
+        user = users.get(svc.db, user_id)
     except RecordNotFound as exc:
         raise auth.AuthError("token is not valid") from exc
     if not user.active:

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from interfaces.routes.common import Services, current_user, services
-from tunefleet import experiments, pandas_json
-from tunefleet.records import User
+from tunefleet.bo import pandas_json
+from tunefleet.bo import service as experiments
+from tunefleet.users import User
 
 router = APIRouter(tags=["experiments"])
 
@@ -41,7 +42,7 @@ class Tell(BaseModel):
 @router.post("/experiment/new", status_code=201)
 def new(body: NewExperiment, user: User = Depends(current_user), svc: Services = Depends(services)) -> dict:
     spec = experiments.ExperimentSpec(**body.model_dump())
-    return experiments.view(svc.db, experiments.create_experiment(svc.db, spec, owner_id=user.id))
+    return experiments.view(svc.db, experiments.create(svc.db, spec, owner_id=user.id))
 
 
 @router.get("/experiment/ask/{exp_uuid}")
@@ -51,7 +52,7 @@ def ask(
     user: User = Depends(current_user),
     svc: Services = Depends(services),
 ) -> dict:
-    exp = experiments.experiment(svc.db, exp_uuid, user.id)
+    exp = experiments.get(svc.db, exp_uuid, user.id)
     proposals = experiments.ask(svc.db, exp, n)
     return {
         "exp_uuid": exp.uuid,
@@ -64,7 +65,7 @@ def ask(
 def tell(exp_uuid: str, body: Tell, user: User = Depends(current_user), svc: Services = Depends(services)) -> dict:
     if body.exp_uuid is not None and body.exp_uuid != exp_uuid:
         raise experiments.TellError(f"exp_uuid in the body ({body.exp_uuid}) differs from the path ({exp_uuid})")
-    exp = experiments.experiment(svc.db, exp_uuid, user.id)
+    exp = experiments.get(svc.db, exp_uuid, user.id)
     points = pandas_json.rows(body.covars_tell, "covars_tell", set(exp.covars))
     responses = _responses(body.response_tell)
     experiments.tell(svc.db, exp, points, responses)
@@ -83,12 +84,12 @@ def tell(exp_uuid: str, body: Tell, user: User = Depends(current_user), svc: Ser
 
 @router.get("/experiment/{exp_uuid}")
 def show(exp_uuid: str, user: User = Depends(current_user), svc: Services = Depends(services)) -> dict:
-    return experiments.view(svc.db, experiments.experiment(svc.db, exp_uuid, user.id), with_trials=True)
+    return experiments.view(svc.db, experiments.get(svc.db, exp_uuid, user.id), with_trials=True)
 
 
 @router.get("/experiments")
 def mine(user: User = Depends(current_user), svc: Services = Depends(services)) -> list[dict]:
-    return [experiments.view(svc.db, exp) for exp in experiments.experiments_of(svc.db, user.id)]
+    return [experiments.view(svc.db, exp) for exp in experiments.list(svc.db, user.id)]
 
 
 def _responses(value: Any) -> list:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from interfaces.launch import LaunchError
 from interfaces.routes.common import Services, services
-from tunefleet import ridge_service
-from tunefleet.ridge import RidgeInputError
+from interfaces.runs import LaunchError
+from tunefleet.ridge import service as ridge_service
+from tunefleet.ridge.cv import RidgeInputError
 
 router = APIRouter(tags=["ridge"])
 
@@ -48,11 +48,11 @@ class PredictRequest(BaseModel):
 def train(request: TrainRequest, svc: Services = Depends(services)) -> dict:
     """Store the data and queue a model; training runs as a Prefect flow run."""
     if request.data is not None:
-        model = ridge_service.submit_csv(svc.db, svc.store, request.data, request.params())
+        model = ridge_service.create(svc.db, svc.store, request.data, request.params())
     else:
-        model = ridge_service.submit_uri(svc.db, svc.settings, request.data_uri, request.params())
+        model = ridge_service.create_from_uri(svc.db, svc.settings, request.data_uri, request.params())
     try:
-        svc.launcher.train(model.id)
+        svc.launcher.submit("ridge", model_id=model.id)
     except LaunchError as exc:
         ridge_service.fail(svc.db, model.id, str(exc))
         raise
@@ -61,11 +61,11 @@ def train(request: TrainRequest, svc: Services = Depends(services)) -> dict:
 
 @router.get("/model/{model_id}")
 def show(model_id: int, svc: Services = Depends(services)) -> dict:
-    return ridge_service.view(svc.db.ridge_model(model_id))
+    return ridge_service.view(ridge_service.get(svc.db, model_id))
 
 
 @router.post("/model/{model_id}/predict")
 def predict(model_id: int, request: PredictRequest, svc: Services = Depends(services)) -> dict:
     if request.model_id is not None and request.model_id != model_id:
         raise RidgeInputError(f"model_id in the body ({request.model_id}) differs from the path ({model_id})")
-    return {"result": ridge_service.predict(svc.db.ridge_model(model_id), request.data)}
+    return {"result": ridge_service.predict(ridge_service.get(svc.db, model_id), request.data)}

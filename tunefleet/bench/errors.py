@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from tunefleet.errors import InvalidInput
 
-class BenchError(ValueError):
+
+class BenchError(InvalidInput):
     """Input the benchmark cannot use as given."""
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from tunefleet.bench import metrics, trees
 from tunefleet.bench.errors import BenchError, NotApplicable
 from tunefleet.bench.models import LINEAR, MLP, TREE_ENSEMBLE, ModelInfo, dump_model, load_model, model_family
+from tunefleet.validation import is_finite, is_int
 
 logger = logging.getLogger(__name__)
 
@@ -200,9 +201,9 @@ class Prune(Optimisation):
     def checked_params(self, params: dict) -> dict:
         params = super().checked_params(params)
         fraction, depth = params["tree_fraction"], params["max_depth"]
-        if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 < fraction <= 1:
+        if not is_finite(fraction) or not 0 < fraction <= 1:
             raise BenchError(f"prune: tree_fraction must be a number in (0, 1], not {fraction!r}")
-        if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
+        if depth is not None and not is_int(depth, low=1):
             raise BenchError(f"prune: max_depth must be a positive integer or null, not {depth!r}")
         return params
 

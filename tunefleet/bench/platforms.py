@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from tunefleet.bench.errors import BenchError
 from tunefleet.bench.metrics import TASKS
 from tunefleet.bench.models import FRAMEWORK, LINEAR, MLP, OTHER, TREE_ENSEMBLE, ModelInfo
 from tunefleet.bench.optimisations import FORMAT_NAMES, ONNX, SKLEARN, Candidate
@@ -112,7 +113,7 @@ class OnnxRuntimePlatform(Platform):
 
     def __init__(self, device: str = "cpu"):
         if device not in ("cpu", "cuda"):
-            raise ValueError(f"onnxruntime device must be cpu or cuda, not {device!r}")
+            raise BenchError(f"onnxruntime device must be cpu or cuda, not {device!r}")
         self.device = device
         self.hardware = GPU if device == "cuda" else CPU
 
@@ -245,7 +246,7 @@ class TorchTreePlatform(Platform):
 
     def __init__(self, device: str = "cpu"):
         if device not in ("cpu", "cuda"):
-            raise ValueError(f"torch device must be cpu or cuda, not {device!r}")
+            raise BenchError(f"torch device must be cpu or cuda, not {device!r}")
         self.device = device
         self.hardware = GPU if device == "cuda" else CPU
 

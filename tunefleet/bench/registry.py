@@ -17,6 +17,7 @@ from tunefleet.bench.errors import BenchError
 from tunefleet.bench.measure import TimingSettings
 from tunefleet.bench.models import ModelInfo
 from tunefleet.bench.optimisations import OptimisationSpec, applies, optimisation
+from tunefleet.validation import is_finite, is_int
 
 HARDWARE = ("cpu", "gpu")
 DEFAULT_BATCH_SIZES = (1, 16, 64, 256, 10_000)
@@ -150,23 +151,17 @@ class BenchmarkConfig:
     def check(self) -> None:
         if not self.entries or not self.optimisations:
             raise BenchError("a benchmark config needs at least one test and one optimisation")
-        if not self.batch_sizes or any(
-            isinstance(b, bool) or not isinstance(b, int) or b < 1 for b in self.batch_sizes
-        ):
+        if not self.batch_sizes or not all(is_int(b, low=1) for b in self.batch_sizes):
             raise BenchError(f"batch_sizes must be positive integers, not {list(self.batch_sizes)}")
         _unique("batch size", list(self.batch_sizes))
         bad = [h for h in self.hardware if h not in HARDWARE]
         if bad or not self.hardware:
             raise BenchError(f"hardware tags must be among {', '.join(HARDWARE)}, not {list(self.hardware)}")
-        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1:
+        if not is_int(self.threads, low=1):
             raise BenchError(f"threads must be a positive integer, not {self.threads!r}")
         if not isinstance(self.memory, bool):
             raise BenchError(f"memory must be true or false, not {self.memory!r}")
-        if (
-            isinstance(self.accuracy_budget, bool)
-            or not isinstance(self.accuracy_budget, int | float)
-            or self.accuracy_budget < 0
-        ):
+        if not is_finite(self.accuracy_budget) or self.accuracy_budget < 0:
             raise BenchError(f"accuracy_budget must be a number >= 0, not {self.accuracy_budget!r}")
 
     def to_dict(self) -> dict:

@@ -46,8 +46,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tunefleet.search import ALGORITHM_PARAMS
+from tunefleet.errors import InvalidInput
 from tunefleet.sweep.configs import ConfigError, SweepConfig
+from tunefleet.sweep.search.names import ALGORITHM_PARAMS, SearchError, auptimizer_proposer
+from tunefleet.validation import is_finite, is_int
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +83,7 @@ _RESOURCE_ARGS = ("save_model", "multi_res_labels", "track_intermediate_results"
 _EARLY_STOP_POLICIES = ("bandit", "median", "truncation", "curve_fitting")
 
 
-class AuptimizerError(ValueError):
+class AuptimizerError(InvalidInput):
     """An experiment.json cannot be run; the message names the field."""
 
 
@@ -102,24 +104,16 @@ class AuptimizerExperiment:
 
 
 # -- reading fields ---------------------------------------------------------------------------
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _integer(data: dict, key: str, default, minimum: int, where: str = "") -> int:
     value = data.get(key, default)
-    if not _is_int(value) or value < minimum:
+    if not is_int(value, low=minimum):
         raise AuptimizerError(f"{where}{key} must be an integer of at least {minimum}, got {value!r}")
     return value
 
 
 def _number(data: dict, key: str, default, where: str = "", *, low=None, high=None, open_low=False) -> float:
     value = data.get(key, default)
-    if not _is_number(value):
+    if not is_finite(value):
         raise AuptimizerError(f"{where}{key} must be a number, got {value!r}")
     too_low = low is not None and (value <= low if open_low else value < low)
     if too_low or (high is not None and value >= high):
@@ -160,8 +154,6 @@ def _check_fields(experiment: dict, proposer: str, notes: list[str]) -> None:
 
 # -- the parts ---------------------------------------------------------------------------------
 def _algorithm(proposer: str) -> tuple[str, str]:
-    from tunefleet.search import SearchError, auptimizer_proposer
-
     try:
         return auptimizer_proposer(proposer)
     except SearchError as exc:
@@ -347,6 +339,46 @@ def _scripts_path(experiment: dict, base_dir) -> str:
     return str(folder.resolve()) if base_dir is not None or folder.is_absolute() else str(folder)
 
 
+def _hpo_config(
+    experiment: dict,
+    proposer: str,
+    searcher: tuple[str, str],
+    metric: str,
+    failure: dict,
+    resource_args: dict,
+    param: dict,
+    notes: list[str],
+) -> dict:
+    """hpo_config from the proposer's (algorithm, scheduler), target, budget and failure policy (the
+    proposer's own settings go to ``hpo`` or, where they are the script's, to ``param``)."""
+    algorithm, scheduler = searcher
+    target = experiment.get("target", "max")
+    if target not in ("min", "max"):
+        raise AuptimizerError(f"target must be min or max, got {target!r}")
+    seed = experiment.get("random_seed")
+    if seed is not None and not is_int(seed, 0, 2**32 - 1):
+        raise AuptimizerError(f"random_seed must be an integer in [0, 2**32), got {seed!r}")
+    hpo = {
+        "algorithm": algorithm,
+        "scheduler": scheduler,
+        "metric": metric,
+        "mode": target,
+        "num_trials": 1 if proposer == "sequence" else _integer(experiment, "n_samples", 10, 1),
+        "max_concurrent": _integer(experiment, "n_parallel", 1, 1),
+        "seed": seed,
+        "stop": {},
+        **failure,
+    }
+    _proposer_settings(proposer, experiment, hpo, param, notes)
+    if resource_args["early_stop"] is not None:
+        if scheduler != "fifo":
+            raise AuptimizerError(
+                f"resource_args.early_stop: proposer {proposer} already stops trials early ({scheduler}); remove one"
+            )
+        hpo["scheduler"], hpo["scheduler_param"] = _early_stop(resource_args["early_stop"], notes)
+    return hpo
+
+
 # -- the translation -------------------------------------------------------------------------------
 def from_experiment(
     experiment: dict,
@@ -369,48 +401,24 @@ def from_experiment(
     proposer = experiment.get("proposer", "random")
     if not isinstance(proposer, str):
         raise AuptimizerError(f"proposer must be a name, got {proposer!r}")
-    algorithm, scheduler = _algorithm(proposer)
+    searcher = _algorithm(proposer)
     _check_fields(experiment, proposer, notes)
-    target = experiment.get("target", "max")
-    if target not in ("min", "max"):
-        raise AuptimizerError(f"target must be min or max, got {target!r}")
-    seed = experiment.get("random_seed")
-    if seed is not None and (not _is_int(seed) or not 0 <= seed < 2**32):
-        raise AuptimizerError(f"random_seed must be an integer in [0, 2**32), got {seed!r}")
     failure = _job_failure(experiment)
     resource_args = _resource_args(experiment, notes)
-    hpo = {
-        "algorithm": algorithm,
-        "scheduler": scheduler,
-        "metric": metric,
-        "mode": target,
-        "num_trials": 1 if proposer == "sequence" else _integer(experiment, "n_samples", 10, 1),
-        "max_concurrent": _integer(experiment, "n_parallel", 1, 1),
-        "seed": seed,
-        "stop": {},
-        **failure,
-    }
     param: dict = {}
-    _proposer_settings(proposer, experiment, hpo, param, notes)
-    if resource_args["early_stop"] is not None:
-        if scheduler != "fifo":
-            raise AuptimizerError(
-                f"resource_args.early_stop: proposer {proposer} already stops trials early ({scheduler}); remove one"
-            )
-        hpo["scheduler"], hpo["scheduler_param"] = _early_stop(resource_args["early_stop"], notes)
-    model_config = {
-        "script": _text(experiment, "script"),
-        "model": model,
-        "param": param,
-        "save_model": resource_args["save_model"],
-        "multi_res_labels": resource_args["multi_res_labels"],
-    }
+    hpo = _hpo_config(experiment, proposer, searcher, metric, failure, resource_args, param, notes)
     project = name or experiment.get("name") or "auptimizer"
     sweep = SweepConfig.build(
         name=project,
         search_space=_search_space(experiment.get("parameter_config"), grid=proposer == "sequence"),
         hpo_config=hpo,
-        model_config=model_config,
+        model_config={
+            "script": _text(experiment, "script"),
+            "model": model,
+            "param": param,
+            "save_model": resource_args["save_model"],
+            "multi_res_labels": resource_args["multi_res_labels"],
+        },
         compute_config=_compute(experiment),
         scripts_path=_scripts_path(experiment, base_dir),
     )

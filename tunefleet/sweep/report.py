@@ -20,9 +20,11 @@ import html
 import io
 import json
 import math
-import numbers
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+
+from tunefleet.errors import InvalidInput
+from tunefleet.validation import is_finite, is_real
 
 LOG_METHODS = ("loguniform", "qloguniform", "lognormal", "qlognormal")
 LOG_RATIO = 100.0
@@ -31,7 +33,7 @@ LOG_RATIO = 100.0
 _MODES = ("min", "max")
 
 
-class ReportError(ValueError):
+class ReportError(InvalidInput):
     """The trials or the report's arguments are malformed; the message says which."""
 
 
@@ -53,18 +55,10 @@ def _check(trials, metric: str, mode: str) -> list[dict]:
     return trials
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def _finite(value) -> bool:
-    return _is_number(value) and math.isfinite(float(value))
-
-
 def metric_value(trial: Mapping, metric: str) -> float | None:
     """The trial's final value of ``metric`` when it is a finite number, else None."""
     value = (trial.get("metrics") or {}).get(metric)
-    return float(value) if _finite(value) else None
+    return float(value) if is_finite(value) else None
 
 
 def best_trial(trials: Iterable[Mapping], metric: str, mode: str) -> dict | None:
@@ -95,20 +89,27 @@ def summary(trials: Iterable[Mapping], metric: str, mode: str) -> dict:
     }
 
 
-def _json_safe(value):
-    """NaN and infinities as null, numpy values as Python ones, other objects as their text."""
+def json_safe(value):
+    """JSON-ready: NaN and infinities as null, numpy values (and other scalars with ``item()``, such as
+    torch's) as Python ones, other objects as their text."""
     if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
-        return _json_safe(value.tolist())
+        return json_safe(value.tolist())
     if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
-    if _is_number(value):
-        return _json_safe(float(value))
+    if is_real(value):
+        return json_safe(float(value))
+    item = getattr(value, "item", None)
+    if callable(item):
+        try:
+            return json_safe(item())
+        except (TypeError, ValueError):
+            pass
     return str(value)
 
 
@@ -133,7 +134,7 @@ def _ordered_keys(dicts: Iterable[Mapping]) -> list[str]:
 
 def _cell(value):
     if isinstance(value, (list, tuple, dict)):
-        return json.dumps(_json_safe(value))
+        return json.dumps(json_safe(value))
     return value
 
 
@@ -185,7 +186,7 @@ def to_json(trials: Iterable[Mapping], metric: str, mode: str, *, indent: int | 
     """``{"summary": summary(...), "trials": [every trial, whole]}`` as strict JSON (NaN → null)."""
     trials = _check(trials, metric, mode)
     document = {"summary": summary(trials, metric, mode), "trials": trials}
-    return json.dumps(_json_safe(document), indent=indent, allow_nan=False)
+    return json.dumps(json_safe(document), indent=indent, allow_nan=False)
 
 
 def to_csv(
@@ -266,9 +267,9 @@ def _md(value) -> str:
 
 
 def _format(value) -> str:
-    if _is_number(value) and not isinstance(value, int):
+    if is_real(value) and not isinstance(value, int):
         return f"{value:.6g}"
-    return json.dumps(_json_safe(value)) if isinstance(value, (list, dict)) else str(value)
+    return json.dumps(json_safe(value)) if isinstance(value, (list, dict)) else str(value)
 
 
 # -- parallel coordinates ---------------------------------------------------------------------------
@@ -283,7 +284,7 @@ class _Axis:
     def __init__(self, name: str, values: list, log_scale: bool | None):
         self.name = name
         present = [v for v in values if v is not None]
-        self.numeric = bool(present) and all(_finite(v) for v in present)
+        self.numeric = bool(present) and all(is_finite(v) for v in present)
         if self.numeric:
             low, high = min(present), max(present)
             automatic = low > 0 and high / low >= LOG_RATIO
@@ -322,7 +323,7 @@ class _Axis:
 
 
 def _category(value) -> str:
-    return json.dumps(_json_safe(value)) if isinstance(value, (list, dict)) else str(value)
+    return json.dumps(json_safe(value)) if isinstance(value, (list, dict)) else str(value)
 
 
 def _hyperparameter_axes(trials: list[dict], log_axes: set[str] | None) -> list[_Axis]:

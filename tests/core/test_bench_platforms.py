@@ -1,0 +1,112 @@
+"""Each platform adapter predicts what scikit-learn predicts, with its threads set and recorded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+
+from tests.support.bench import TREE_CASES, assert_same_predictions, candidate, case, info
+from tunefleet.bench import NotApplicable, OptimisationSpec, describe, make_candidate
+from tunefleet.bench.platforms import (
+    OnnxRuntimePlatform,
+    SklearnPlatform,
+    TorchTreePlatform,
+    TreeliteGtilPlatform,
+    TreelitePlatform,
+)
+
+CPU_PLATFORMS = {  # adapter and the thread count it records
+    "sklearn": (SklearnPlatform, "blas_threads"),
+    "onnxruntime": (OnnxRuntimePlatform, "intra_op_num_threads"),
+    "treelite": (TreelitePlatform, "nthread"),
+    "treelite-gtil": (TreeliteGtilPlatform, "nthread"),
+    "torch": (TorchTreePlatform, "torch_num_threads"),
+}
+
+
+def _predict(platform, name, tmp_path, threads=2, optimisation="none"):
+    predictor = platform.prepare(candidate(name, optimisation), tmp_path, threads)
+    try:
+        return predictor, predictor.predict(case(name).X)
+    finally:
+        predictor.close()
+
+
+@pytest.mark.parametrize("name", TREE_CASES)
+@pytest.mark.parametrize("platform_name", list(CPU_PLATFORMS))
+def test_platform_matches_sklearn_on_tree_ensembles(platform_name, name, tmp_path):
+    cls, thread_key = CPU_PLATFORMS[platform_name]
+    platform = cls()
+    assert platform.unavailable() is None
+    assert platform.supports(info(name), "cpu") is None
+    predictor, predictions = _predict(platform, name, tmp_path)
+    assert_same_predictions(name, predictions)
+    assert predictor.threads[thread_key] == 2
+    if platform_name == "sklearn" and name.startswith(("rf", "et")):
+        assert predictor.threads["n_jobs"] == 2
+    assert predictor.artifact.is_file() and predictor.artifact.stat().st_size > 0
+
+
+@pytest.mark.parametrize("name", ["logistic", "linear_regression", "mlp"])
+def test_sklearn_and_onnxruntime_take_linear_models_and_mlps(name, tmp_path):
+    for platform in (SklearnPlatform(), OnnxRuntimePlatform()):
+        assert platform.supports(info(name), "cpu") is None
+        _, predictions = _predict(platform, name, tmp_path, threads=1)
+        if case(name).task == "regression":
+            np.testing.assert_allclose(predictions, case(name).model.predict(case(name).X), rtol=1e-4, atol=1e-3)
+        else:
+            assert np.mean(predictions == case(name).model.predict(case(name).X)) > 0.99
+
+
+def test_onnxruntime_runs_the_int8_candidate(tmp_path):
+    predictor, predictions = _predict(OnnxRuntimePlatform(), "logistic", tmp_path, threads=1, optimisation="int8")
+    assert predictor.artifact.read_bytes() == candidate("logistic", "int8").payload
+    assert np.mean(predictions == case("logistic").model.predict(case("logistic").X)) > 0.9
+
+
+@pytest.mark.parametrize("platform", [TreelitePlatform(), TreeliteGtilPlatform(), TorchTreePlatform()])
+def test_tree_platforms_refuse_other_models_with_a_reason(platform):
+    assert platform.supports(info("logistic"), "cpu") == "cannot take LogisticRegression (takes tree_ensemble)"
+    assert platform.takes_format("onnx") == "takes scikit-learn models, not ONNX models"
+    assert OnnxRuntimePlatform().supports(info("knn"), "cpu").startswith("cannot take KNeighborsClassifier")
+    assert SklearnPlatform().supports(info("knn"), "gpu") == "needs cpu hardware, not gpu"
+
+
+def test_gpu_adapters_say_what_this_machine_lacks():
+    import onnxruntime
+    import torch
+
+    if not torch.cuda.is_available():
+        assert (
+            TorchTreePlatform("cuda").unavailable() == f"CUDA not available on this machine (torch {torch.__version__})"
+        )
+    if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+        assert "this onnxruntime build has no CUDAExecutionProvider" in OnnxRuntimePlatform("cuda").unavailable()
+    assert TorchTreePlatform("cuda").hardware == OnnxRuntimePlatform("cuda").hardware == "gpu"
+    with pytest.raises(ValueError, match="torch device must be cpu or cuda, not 'tpu'"):
+        TorchTreePlatform("tpu")
+
+
+def test_treelite_reuses_the_library_compiled_in_the_same_folder(tmp_path):
+    first, _ = _predict(TreelitePlatform(), "gb_binary", tmp_path)
+    built = first.artifact.stat().st_mtime_ns
+    second, predictions = _predict(TreelitePlatform(), "gb_binary", tmp_path)
+    assert second.artifact == first.artifact and second.artifact.stat().st_mtime_ns == built
+    assert_same_predictions("gb_binary", predictions)
+    quantised, predictions = _predict(TreelitePlatform(quantize=1), "gb_binary", tmp_path)
+    assert quantised.artifact != first.artifact and quantised.details["params"] == {"quantize": 1}
+    assert_same_predictions("gb_binary", predictions)
+
+
+def test_torch_refuses_boosting_from_a_custom_init_estimator(tmp_path):
+    c = case("gb_binary")
+    model = GradientBoostingClassifier(
+        n_estimators=3, init=RandomForestClassifier(n_estimators=2, random_state=0), random_state=0
+    )
+    model.fit(c.X, c.y)
+    custom = make_candidate(
+        model, OptimisationSpec.parse("none"), c.X, c.y, describe(model, c.X, c.y, "classification")
+    )
+    with pytest.raises(NotApplicable, match="custom init estimator"):
+        TorchTreePlatform().prepare(custom, tmp_path, 1)

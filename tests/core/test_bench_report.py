@@ -1,0 +1,118 @@
+"""Reports: table, heat map PNG, and the markdown naming the fastest configuration within budget."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib.image
+import pytest
+
+from tests.support.bench import FAST, candidate, case, info
+from tunefleet.bench import (
+    BenchError,
+    BenchmarkConfig,
+    CellResult,
+    LatencyStats,
+    fastest,
+    heatmap_png,
+    plan,
+    results_table,
+    run_cell,
+    summary_markdown,
+)
+
+
+def _result(
+    platform: str, optimisation: str, medians: dict[int, float], drift: float = 0.0, status: str = "ok"
+) -> CellResult:
+    latency = [
+        LatencyStats(size, 10, ms, ms * 1.2, ms, ms * 0.9, 0.05, size / ms * 1e3, ms, None)
+        for size, ms in medians.items()
+    ]
+    return CellResult(
+        platform, optimisation, "cpu", status, metric="accuracy", score=0.9 - drift, drift=drift, latency=latency
+    )
+
+
+RESULTS = [
+    _result("sklearn", "none", {1: 4.0, 256: 20.0}),
+    _result("onnxruntime", "none", {1: 0.01, 256: 8.0}),
+    _result("treelite", "none", {1: 0.02, 256: 10.0}),
+    _result("treelite", "prune(tree_fraction=0.5)", {1: 0.005, 256: 2.0}, drift=0.05),  # fastest, but over budget
+    _result("torch", "float16", {1: 0.5, 256: 5.0}, drift=0.004),
+]
+
+
+def test_table_has_a_row_per_cell_and_batch_size_with_speedups():
+    table = results_table(RESULTS)
+    assert len(table) == 10
+    row = table[(table.platform == "onnxruntime") & (table.batch_size == 1)].iloc[0]
+    assert row.speedup == pytest.approx(400.0)
+    assert table[table.platform == "sklearn"].speedup.tolist() == [1.0, 1.0]
+
+
+def test_fastest_respects_the_accuracy_budget():
+    best = {row["batch_size"]: row for row in fastest(RESULTS, accuracy_budget=0.01)}
+    assert (best[1]["platform"], best[1]["optimisation"]) == ("onnxruntime", "none")
+    assert (best[256]["platform"], best[256]["optimisation"]) == ("torch", "float16")
+    assert best[256]["speedup"] == pytest.approx(4.0)
+    loose = {row["batch_size"]: row for row in fastest(RESULTS, accuracy_budget=0.1)}
+    assert loose[1]["optimisation"] == "prune(tree_fraction=0.5)"
+
+
+def test_markdown_names_the_fastest_and_lists_skipped_and_failed_cells():
+    skipped = [
+        {
+            "platform": "torch-cuda",
+            "optimisation": "none",
+            "hardware": "gpu",
+            "reason": "torch-cuda needs gpu hardware (available: cpu)",
+        }
+    ]
+    failed = CellResult("treelite-gtil", "none", "cpu", "failed", reason="RuntimeError: boom | bang")
+    text = summary_markdown([*RESULTS, failed], accuracy_budget=0.01, skipped=skipped)
+    assert "| 1 | onnxruntime + none | cpu | 0.01 | 400.0× | 0 |" in text
+    assert "| 256 | torch + float16 | cpu | 5 | 4.0× | 0.004 |" in text
+    assert "| torch-cuda | none | gpu | torch-cuda needs gpu hardware (available: cpu) |" in text
+    assert "## Failed cells" in text and "RuntimeError: boom \\| bang" in text
+    with pytest.raises(BenchError, match="no measured cells to draw a heat map of"):
+        heatmap_png([failed])
+    without_baseline = summary_markdown(RESULTS[1:], accuracy_budget=0.01)
+    assert "| 1 | onnxruntime + none | cpu | 0.01 | n/a (no baseline) | 0 |" in without_baseline
+
+
+def test_heatmap_of_measured_cells_is_a_png(tmp_path):
+    config = BenchmarkConfig.from_dict(
+        {
+            "entries": ["sklearn", "onnxruntime", "treelite-gtil"],
+            "optimisations": ["none", "prune"],
+            "batch_sizes": [1, 32],
+            "timing": FAST.__dict__,
+            "memory": False,
+        }
+    )
+    c = case("rf_multiclass")
+    the_plan = plan(config, info("rf_multiclass"), ["cpu"])
+    results = [
+        run_cell(cell, candidate("rf_multiclass", cell.optimisation.name), c.X, c.y, config, tmp_path)
+        for cell in the_plan.cells
+    ]
+    assert [r.status for r in results] == ["ok"] * 6
+    png = heatmap_png([r.to_dict() for r in results])
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    image = matplotlib.image.imread(io.BytesIO(png), format="png")
+    assert image.shape[0] > 100 and image.shape[1] > 300
+    best = fastest(results, accuracy_budget=1.0)
+    text = summary_markdown(results, accuracy_budget=1.0)
+    for row in best:
+        assert f"| {row['batch_size']} | {row['platform']} + {row['optimisation']} | cpu |" in text
+
+
+def test_markdown_warns_of_cells_timed_on_a_busy_machine():
+    quiet = summary_markdown(RESULTS, accuracy_budget=0.01)
+    assert "load" not in quiet
+    busy = _result("onnxruntime", "float32", {1: 0.02, 256: 9.0})
+    busy.machine.update(logical_cores=2, load_1m=3.5)
+    text = summary_markdown([*RESULTS, busy], accuracy_budget=0.01)
+    assert "1 cell(s) were timed while the machine's 1-minute load was at or above its core count" in text
+    assert "(up to 3.5 on 2 cores)" in text

@@ -1,0 +1,69 @@
+"""The `tunefleet` command line, run as a user would: a subprocess with the environment."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.ridge import SEED_CSV
+
+TUNEFLEET = str(Path(sys.executable).parent / "tunefleet")
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([TUNEFLEET, *args], capture_output=True, text=True, env=os.environ.copy(), timeout=300)
+
+
+@pytest.fixture
+def csv_file(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text(SEED_CSV)
+    return path
+
+
+def test_train_show_predict_list(backend, csv_file, tmp_path):
+    trained = run_cli(
+        "ridge", "train", str(csv_file), "--target", "a", "--folds", "4", "--l2", "1", "10", "100", "--wait"
+    )
+    assert trained.returncode == 0, trained.stderr
+    model = json.loads(trained.stdout)
+    assert model["status"] == "succeeded" and set(model["model"]["coef"]) == {"b", "c"}
+    assert [row["param_value"] for row in model["cv_results"]] == [1.0, 10.0, 100.0]
+
+    shown = run_cli("ridge", "show", str(model["model_id"]))
+    assert shown.returncode == 0 and json.loads(shown.stdout)["model"] == model["model"]
+
+    rows = tmp_path / "rows.csv"
+    rows.write_text("c,b\n0.0,2.0\n2.0,0.0\n")
+    predicted = run_cli("ridge", "predict", str(model["model_id"]), str(rows))
+    assert predicted.returncode == 0, predicted.stderr
+    coef, intercept = model["model"]["coef"], model["model"]["intercept"]
+    assert json.loads(predicted.stdout)["result"] == pytest.approx(
+        [intercept + 2.0 * coef["b"], intercept + 2.0 * coef["c"]], rel=1e-9
+    )
+    listed = run_cli("ridge", "list")
+    assert listed.stdout.startswith(f"{model['model_id']}\tsucceeded\ta\t")
+
+
+@pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
+def test_bad_input_exits_non_zero_with_a_message(backend, csv_file, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,x\n")
+    cases = [
+        (["ridge", "train", str(tmp_path / "missing.csv"), "--target", "a"], "No such file"),
+        (["ridge", "train", str(bad), "--target", "a"], "non-numeric columns: b"),
+        (["ridge", "train", str(csv_file), "--target", "zz"], "target column 'zz'"),
+        (["ridge", "train", str(csv_file), "--target", "a", "--folds", "1"], "at least 2"),
+        (["ridge", "train", str(csv_file), "--target", "a", "--l2", "-1"], ">= 0"),
+        (["ridge", "show", "77"], "no model with id=77"),
+        (["ridge", "predict", "77", str(csv_file)], "no model with id=77"),
+    ]
+    for args, message in cases:
+        result = run_cli(*args)
+        assert result.returncode == 1, args
+        assert message in result.stderr, (args, result.stderr)
+    usage = run_cli("ridge", "train", str(csv_file), "--target", "a", "--folds", "four")
+    assert usage.returncode == 2 and "invalid int value" in usage.stderr

@@ -1,0 +1,230 @@
+"""Ask / tell over HTTP with JWT auth, in the seed's shapes, on both backends."""
+
+import json
+import math
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import jwt
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from blocks.context import database
+from interfaces.api import create_app
+from tunefleet import auth, users
+from tunefleet.db.columns import utcnow
+
+SEED_EXPERIMENT = {
+    "name": "some_name",
+    "description": "some_description",
+    "covars": {
+        "v1": {"vtype": "int", "guess": 2, "min": 0, "max": 5},
+        "color": {"vtype": "cat", "guess": "red", "options": ["red", "green", "blue"]},
+        "weight": {"vtype": "cont", "guess": 6.6, "min": -3.0, "max": 200.0},
+    },
+    "model_type": "SingleTaskGP",
+    "acq_func": "ExpectedImprovement",
+}
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def client(backend):
+    with TestClient(create_app(backend)) as test_client:
+        yield test_client
+
+
+def login(client, backend, email="test@test.com") -> dict:
+    if users.by_email(database(backend), email) is None:
+        users.create(database(backend), email, PASSWORD)
+    response = client.post("/auth/token", data={"username": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def bearer(tokens: dict) -> dict:
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+@pytest.fixture
+def headers(client, backend):
+    return bearer(login(client, backend))
+
+
+@pytest.fixture
+def exp_uuid(client, headers):
+    response = client.post("/experiment/new", json=SEED_EXPERIMENT, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()["exp_uuid"]
+
+
+def test_seed_flow_token_new_ask_tell(client, headers, exp_uuid):
+    asked = client.get(f"/experiment/ask/{exp_uuid}", headers=headers)
+    assert asked.status_code == 200, asked.text
+    assert json.loads(asked.json()["covars_next_exp"]) == [{"v1": 2, "color": "red", "weight": 6.6}]  # the guess first
+
+    exp_covars = pd.DataFrame({"v1": [3], "color": ["green"], "weight": [5.8]})
+    exp_response = pd.DataFrame({"Response": [6.2]})
+    told = client.post(
+        f"/experiment/tell/{exp_uuid}",
+        headers=headers,
+        json={
+            "exp_uuid": exp_uuid,
+            "covars_tell": exp_covars.to_json(orient="records"),
+            "response_tell": exp_response.to_json(orient="records"),
+        },
+    )
+    assert told.status_code == 200, told.text
+    body = told.json()
+    assert json.loads(body["best_response"]) == {"Response": {"0": 6.2}}
+    assert json.loads(body["covars_best_response"]) == {"v1": {"0": 3}, "color": {"0": "green"}, "weight": {"0": 5.8}}
+    assert body["covars_sampled_iter"] == body["response_sampled_iter"] == 1
+
+    # the default orient, a better response
+    told = client.post(
+        f"/experiment/tell/{exp_uuid}",
+        headers=headers,
+        json={
+            "covars_tell": pd.DataFrame({"v1": [4], "color": ["blue"], "weight": [7.0]}).to_json(),
+            "response_tell": pd.DataFrame({"Response": [9.5]}).to_json(),
+        },
+    )
+    assert told.status_code == 200, told.text
+    assert json.loads(told.json()["best_response"]) == {"Response": {"0": 9.5}}
+
+    shown = client.get(f"/experiment/{exp_uuid}", headers=headers).json()
+    assert shown["n_told"] == 2 and [t["response"] for t in shown["trials"]] == [6.2, 9.5]
+    assert [e["exp_uuid"] for e in client.get("/experiments", headers=headers).json()] == [exp_uuid]
+
+    for _ in range(4):  # past the initial design the GP proposes points inside the space
+        point = json.loads(client.get(f"/experiment/ask/{exp_uuid}", headers=headers).json()["covars_next_exp"])[0]
+        assert 0 <= point["v1"] <= 5 and point["color"] in ("red", "green", "blue") and -3 <= point["weight"] <= 200
+        response = -((point["v1"] - 4) ** 2) - (point["weight"] - 50) ** 2 / 100 + (point["color"] == "blue")
+        assert (
+            client.post(
+                f"/experiment/tell/{exp_uuid}",
+                headers=headers,
+                json={"covars_tell": [point], "response_tell": [response]},
+            ).status_code
+            == 200
+        )
+
+
+def _tell(client, headers, exp_uuid, covars, response=1.0):
+    return client.post(
+        f"/experiment/tell/{exp_uuid}", headers=headers, json={"covars_tell": covars, "response_tell": response}
+    )
+
+
+@pytest.mark.parametrize(
+    "covars,response,message",
+    [
+        ([{"v1": 9, "color": "red", "weight": 1.0}], [1.0], "v1"),
+        ([{"v1": 2.5, "color": "red", "weight": 1.0}], [1.0], "v1"),
+        ([{"v1": 2, "color": "purple", "weight": 1.0}], [1.0], "color"),
+        ([{"v1": 2, "color": "red", "weight": "heavy"}], [1.0], "weight"),
+        ([{"v1": 2, "color": "red"}], [1.0], "weight"),
+        ([{"v1": 2, "color": "red", "weight": 1.0, "height": 3}], [1.0], "height"),
+        ([{"v1": 2, "color": "red", "weight": 1.0}], [1.0, 2.0], "1 rows but response_tell has 2"),
+        ([{"v1": 2, "color": "red", "weight": 1.0}], ["high"], "not a number"),
+        ("[{not json", [1.0], "covars_tell is not valid JSON"),
+        ([{"v1": 2, "color": "red", "weight": 1.0}], '{"Response": {"0": 1}, "Other": {"0": 2}}', "exactly one column"),
+    ],
+)
+def test_bad_tells_are_422_naming_the_field_and_store_nothing(client, headers, exp_uuid, covars, response, message):
+    told = _tell(client, headers, exp_uuid, covars, response)
+    assert told.status_code == 422, told.text
+    assert message in told.json()["error"]
+    assert client.get(f"/experiment/{exp_uuid}", headers=headers).json()["n_told"] == 0
+
+
+def test_non_finite_responses_and_malformed_bodies(client, headers, exp_uuid):
+    point = [{"v1": 2, "color": "red", "weight": 1.0}]
+    for literal in (b"NaN", b"Infinity"):
+        body = b'{"covars_tell": ' + json.dumps(point).encode() + b', "response_tell": [' + literal + b"]}"
+        told = client.post(
+            f"/experiment/tell/{exp_uuid}", headers={**headers, "content-type": "application/json"}, content=body
+        )
+        assert told.status_code == 422 and "not finite" in told.json()["error"]
+    told = client.post(
+        f"/experiment/tell/{exp_uuid}", headers={**headers, "content-type": "application/json"}, content=b"{"
+    )
+    assert told.status_code == 400
+    assert _tell(client, headers, "no-such-uuid", point).status_code == 404
+    assert client.get("/experiment/ask/no-such-uuid", headers=headers).status_code == 404
+    assert client.get(f"/experiment/ask/{exp_uuid}?n=0", headers=headers).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"covars": {"x": {"vtype": "int", "min": 5, "max": 1}}}, "x"),
+        ({"covars": {"x": {"vtype": "float", "min": 0, "max": 1}}}, "vtype"),
+        ({"covars": {"x": {"vtype": "cat", "options": []}}}, "x"),
+        ({"covars": {"x": {"vtype": "cat", "options": ["a", "a"]}}}, "x"),
+        ({"covars": {"x": {"vtype": "cont", "min": 0, "max": 1, "guess": 3}}}, "x"),
+        ({"covars": {}}, "covars"),
+        ({"model_type": "NoSuchGP"}, "NoSuchGP"),
+        ({"acq_func": "Guessing"}, "Guessing"),
+        ({"name": ""}, "name"),
+    ],
+)
+def test_new_experiment_validation(client, headers, change, message):
+    response = client.post("/experiment/new", json={**SEED_EXPERIMENT, **change}, headers=headers)
+    assert response.status_code == 422, response.text
+    assert message in response.json()["error"]
+
+
+def test_auth_failures(client, backend, exp_uuid, headers):
+    assert client.get(f"/experiment/{exp_uuid}").status_code == 401
+    assert client.get(f"/experiment/{exp_uuid}").json()["error"].startswith("not authenticated")
+    wrong = client.post("/auth/token", data={"username": "test@test.com", "password": "wrong password"})
+    assert wrong.status_code == 401 and wrong.json() == {"error": "incorrect email or password"}
+    nobody = client.post("/auth/token", data={"username": "nobody@test.com", "password": PASSWORD})
+    assert nobody.status_code == 401 and nobody.json() == wrong.json()
+
+    forged = jwt.encode(
+        {"sub": "1", "type": "access_token", "exp": utcnow() + timedelta(minutes=5)},
+        "a-forged-key-of-the-same-length-as-real-ones",
+        "HS256",
+    )
+    expired = jwt.encode(
+        {"sub": "1", "type": "access_token", "exp": utcnow() - timedelta(seconds=1)}, auth.signing_key(backend), "HS256"
+    )
+    tokens = login(client, backend)
+    for token, message in [
+        (forged, "not valid"),
+        (expired, "expired"),
+        ("garbage", "not valid"),
+        (tokens["refresh_token"], "cannot be used here"),
+    ]:
+        response = client.get(f"/experiment/{exp_uuid}", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401 and message in response.json()["error"], token
+
+    other = bearer(login(client, backend, "other@test.com"))
+    assert client.get(f"/experiment/{exp_uuid}", headers=other).status_code == 404
+    assert _tell(client, other, exp_uuid, [{"v1": 2, "color": "red", "weight": 1.0}]).status_code == 404
+    assert client.get("/experiments", headers=other).json() == []
+
+
+def test_refresh_gives_a_new_pair_and_refuses_access_tokens(client, backend, exp_uuid):
+    tokens = login(client, backend)
+    refreshed = client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert refreshed.status_code == 200
+    assert client.get(f"/experiment/{exp_uuid}", headers=bearer(refreshed.json())).status_code == 200
+    assert client.post("/auth/refresh", json={"refresh_token": tokens["access_token"]}).status_code == 401
+
+
+@pytest.mark.parametrize("backend", ["postgres-s3"], indirect=True)
+def test_200_concurrent_tells_are_all_recorded(client, headers, exp_uuid):
+    def tell(i: int) -> int:
+        point = {"v1": i % 6, "color": ["red", "green", "blue"][i % 3], "weight": float(i)}
+        return _tell(client, headers, exp_uuid, [point], [math.sin(i)]).status_code
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        statuses = list(pool.map(tell, range(200)))
+    assert statuses == [200] * 200
+    shown = client.get(f"/experiment/{exp_uuid}", headers=headers).json()
+    assert shown["n_told"] == 200
+    assert sorted(t["covars"]["weight"] for t in shown["trials"]) == [float(i) for i in range(200)]

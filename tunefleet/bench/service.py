@@ -1,0 +1,179 @@
+"""Uploaded models and benchmark runs: what the benchmark flow, the HTTP API and the CLI share.
+
+An upload is checked whole before anything is stored (the model loads, fits its task,
+and its validation data has the model's features and labels); then its bytes go to the
+artifact store and its description to an ``InferenceModel`` record. A benchmark run is a
+``BenchmarkRun`` record (queued → running → succeeded | failed) whose cells, measured or
+skipped with a reason, are ``BenchmarkCell`` records, one per hardware × platform ×
+optimisation — written once, so a re-run of the same run measures only what is missing.
+Nothing here knows about Prefect.
+
+Verbs: models ``upload``, ``get_model``, ``list_models``, ``model_view``; runs ``create``,
+``get``, ``list``, ``start``, ``finish`` / ``fail``, ``view``; cells ``record_cell``, ``cells``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from tunefleet.bench.errors import BenchError
+from tunefleet.bench.models import ModelInfo, describe, load_model, read_validation_csv
+from tunefleet.bench.registry import BenchmarkConfig
+from tunefleet.bench.tables import BenchmarkCell, BenchmarkRun, CellStatus, InferenceModel
+from tunefleet.db import Database, RecordNotFound
+from tunefleet.db.columns import Status, utcnow
+from tunefleet.errors import Conflict
+from tunefleet.storage import ArtifactStore
+from tunefleet.validation import is_name
+
+
+def upload(
+    db: Database, store: ArtifactStore, name: str, model_bytes: bytes, data: bytes, target: str, task: str
+) -> InferenceModel:
+    """Check a model and its validation CSV together, store both, record the model's description."""
+    if not is_name(name):
+        raise BenchError(f"model name {name!r} must be 1-100 letters, digits, '_', '.', '-' (starting alphanumeric)")
+    if _model_named(db, name) is not None:
+        raise Conflict(f"a model named {name!r} exists already")
+    model = load_model(model_bytes)
+    X, y, features = read_validation_csv(data, target, model)
+    info = describe(model, X, y, task, size_bytes=len(model_bytes))
+    digest = hashlib.sha256(model_bytes).hexdigest()
+    folder = f"models/{name}/{digest[:16]}"
+    record = InferenceModel(
+        name=name,
+        task=info.task,
+        framework=info.framework,
+        model_type=info.model_type,
+        n_features=info.n_features,
+        classes=info.classes,
+        n_samples=info.n_samples,
+        class_distribution=info.class_distribution,
+        size_bytes=info.size_bytes,
+        sha256=digest,
+        model_uri=store.put_bytes(f"{folder}/model.pkl", model_bytes),
+        data_uri=store.put_bytes(f"{folder}/validation.csv", data),
+        target=target,
+        properties={"family": info.family, "features": features, "target_summary": info.target_summary},
+    )
+    try:
+        return db.add(record)
+    except IntegrityError as exc:  # a concurrent upload took the name between the check and the insert
+        raise Conflict(f"a model named {name!r} exists already") from exc
+
+
+def _model_named(db: Database, name: str) -> InferenceModel | None:
+    with db.session() as session:
+        return session.exec(select(InferenceModel).where(InferenceModel.name == name)).first()
+
+
+def get_model(db: Database, ref: str | int) -> InferenceModel:
+    """A model by id or by name."""
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        return db.get(InferenceModel, int(ref))
+    found = _model_named(db, ref)
+    if found is None:
+        raise RecordNotFound(f"there is no model named {ref!r}")
+    return found
+
+
+def list_models(db: Database) -> list[InferenceModel]:
+    with db.session() as session:
+        return session.exec(select(InferenceModel).order_by(InferenceModel.id)).all()
+
+
+def info(record: InferenceModel) -> ModelInfo:
+    """The core's description of a stored model, rebuilt from its record."""
+    properties = record.properties or {}
+    return ModelInfo(
+        task=record.task,
+        framework=record.framework,
+        model_type=record.model_type,
+        family=properties.get("family", "other"),
+        n_features=record.n_features,
+        n_samples=record.n_samples,
+        classes=record.classes,
+        class_distribution=record.class_distribution,
+        target_summary=properties.get("target_summary"),
+        size_bytes=record.size_bytes,
+    )
+
+
+def create(db: Database, record: InferenceModel, config: dict | None) -> BenchmarkRun:
+    """Queue a benchmark run of ``record``; the config is checked (and completed with defaults) first."""
+    checked = BenchmarkConfig.from_dict(config or {})
+    return db.add(BenchmarkRun(model_id=record.id, config=checked.to_dict()))
+
+
+def get(db: Database, run_id: int) -> BenchmarkRun:
+    return db.get(BenchmarkRun, run_id)
+
+
+def list(db: Database, model_id: int | None = None, status: set[Status] | None = None) -> list[BenchmarkRun]:  # noqa: A001
+    query = select(BenchmarkRun).order_by(BenchmarkRun.id)
+    if model_id is not None:
+        query = query.where(BenchmarkRun.model_id == model_id)
+    if status:
+        query = query.where(BenchmarkRun.status.in_(status))
+    with db.session() as session:
+        return session.exec(query).all()
+
+
+def start(db: Database, run_id: int, flow_run_id: str | None) -> BenchmarkRun:
+    """queued → running; any run may be run again: its measured cells are kept, missing ones measured."""
+    values = {"status": Status.running, "flow_run_id": flow_run_id, "error": None, "finished_at": None}
+    return db.transition(BenchmarkRun, run_id, set(Status), **values)
+
+
+def finish(db: Database, run_id: int, report: dict) -> BenchmarkRun:
+    """running → succeeded, with the report."""
+    values = {"status": Status.succeeded, "report": report, "finished_at": utcnow()}
+    return db.transition(BenchmarkRun, run_id, {Status.running}, **values)
+
+
+def fail(db: Database, run_id: int, error: str) -> BenchmarkRun:
+    """→ failed with the reason, from running or queued (it never started)."""
+    values = {"status": Status.failed, "error": error, "finished_at": utcnow()}
+    return db.transition(BenchmarkRun, run_id, {Status.queued, Status.running}, **values)
+
+
+def record_cell(
+    db: Database, run_id: int, hardware: str, platform: str, optimisation: str, status: CellStatus,
+    reason: str | None = None, metrics: dict | None = None,
+) -> BenchmarkCell:  # fmt: skip
+    """Record a cell once; a cell recorded before (an earlier attempt of the run) is kept as it is."""
+    key = {"run_id": run_id, "hardware": hardware, "platform": platform, "optimisation": optimisation}
+    try:
+        return db.add(BenchmarkCell(**key, status=status, reason=reason, metrics=metrics))
+    except IntegrityError:
+        return _cell(db, **key)
+
+
+def _cell(db: Database, **key) -> BenchmarkCell:
+    with db.session() as session:
+        query = select(BenchmarkCell)
+        for column, value in key.items():
+            query = query.where(getattr(BenchmarkCell, column) == value)
+        return session.exec(query).one()
+
+
+def cells(db: Database, run_id: int, hardware: str | None = None) -> list[BenchmarkCell]:
+    with db.session() as session:
+        query = select(BenchmarkCell).where(BenchmarkCell.run_id == run_id).order_by(BenchmarkCell.id)
+        if hardware is not None:
+            query = query.where(BenchmarkCell.hardware == hardware)
+        return session.exec(query).all()
+
+
+def model_view(record: InferenceModel) -> dict:
+    return record.model_dump(mode="json")
+
+
+def view(db: Database, record: BenchmarkRun, with_cells: bool = True) -> dict:
+    view = record.model_dump(mode="json")
+    if with_cells:
+        view["cells"] = [cell.model_dump(mode="json", exclude={"run_id"}) for cell in cells(db, record.id)]
+    return view

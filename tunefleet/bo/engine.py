@@ -1,0 +1,367 @@
+"""The Bayesian-optimisation engine: ask / tell over a ``Space``, on current BoTorch.
+
+Vocabulary and method follow greattunes (covariates, model and acquisition names, best
+response; integers and categories handled inside the kernel as Garrido-Merchán &
+Hernández-Lobato propose), built on current BoTorch because greattunes 0.0.7 does not
+run on it. What was measured to matter (shared/notes/greattunes.md, benchmarks/bo.py):
+
+- inputs in the unit cube, outcomes standardised;
+- integer coordinates rounded and one-hot blocks snapped to their largest entry by the
+  model's input transform, with straight-through gradients while the acquisition is
+  optimised, so the GP only ever sees feasible points and is flat between them;
+- a Matern-5/2 kernel with Gamma priors (SingleTaskGP's kernel when greattunes was
+  written) beat current BoTorch's default kernel on Hartmann6 and on the mixed problem,
+  so it is the kernel of every model here;
+- the initial design is the guess, then scrambled Sobol points, then the GP.
+
+The optimiser holds nothing but its settings and the told observations: rebuild it from
+them (or from ``state()``) and it proposes exactly what it would have.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from botorch import acquisition as acq
+from botorch.acquisition.analytic import LogProbabilityOfImprovement
+from botorch.exceptions import ModelFittingError
+from botorch.exceptions.warnings import OptimizationWarning
+from botorch.fit import fit_gpytorch_mll
+from botorch.models import SingleTaskGP
+from botorch.models.transforms.input import InputTransform
+from botorch.models.transforms.outcome import Standardize
+from botorch.optim import optimize_acqf
+from botorch.utils.rounding import OneHotArgmaxSTE, RoundSTE
+from gpytorch.kernels import MaternKernel, ScaleKernel
+from gpytorch.mlls import ExactMarginalLogLikelihood
+from gpytorch.priors import GammaPrior
+
+from tunefleet import validation
+from tunefleet.errors import InvalidInput
+from tunefleet.space import Categorical, Integer, Space
+
+log = logging.getLogger(__name__)
+
+MODELS = ("SingleTaskGP", "FixedNoiseGP", "HeteroskedasticSingleTaskGP", "SimpleCustomMaternGP")
+"""greattunes' model names. BoTorch removed ``FixedNoiseGP`` (now SingleTaskGP given
+``train_Yvar``) and ``HeteroskedasticSingleTaskGP`` (dropped for persistent bugs, BoTorch
+#2616, with nothing in its place); the latter is served by SingleTaskGP with a learned
+homoskedastic noise, the closest model BoTorch still has. ``SimpleCustomMaternGP`` was
+greattunes' Matern-5/2 GP with Gamma priors, which is what SingleTaskGP uses here too."""
+
+ANALYTIC_ACQUISITIONS = (
+    "ExpectedImprovement",
+    "LogExpectedImprovement",
+    "NoisyExpectedImprovement",
+    "ProbabilityOfImprovement",
+    "UpperConfidenceBound",
+    "PosteriorMean",
+)
+BATCH_ACQUISITIONS = (
+    "qExpectedImprovement",
+    "qLogExpectedImprovement",
+    "qNoisyExpectedImprovement",
+    "qLogNoisyExpectedImprovement",
+    "qUpperConfidenceBound",
+    "qProbabilityOfImprovement",
+    "qSimpleRegret",
+)
+ACQUISITIONS = ANALYTIC_ACQUISITIONS + BATCH_ACQUISITIONS
+
+# What an analytic acquisition becomes when a batch (q > 1, or pending design points) is
+# asked for: Monte-Carlo acquisitions are the ones that can condition on pending points.
+BATCH_VERSION = {
+    "ExpectedImprovement": "qExpectedImprovement",
+    "LogExpectedImprovement": "qLogExpectedImprovement",
+    "NoisyExpectedImprovement": "qNoisyExpectedImprovement",
+    "ProbabilityOfImprovement": "qProbabilityOfImprovement",
+    "UpperConfidenceBound": "qUpperConfidenceBound",
+    "PosteriorMean": "qSimpleRegret",
+}
+
+UCB_BETA = 2.0
+# Fixed observation noise of FixedNoiseGP, as a variance relative to the responses' spread.
+FIXED_NOISE_RELATIVE_VARIANCE = 1e-4
+# Acquisition search budget (benchmarks/bo.py prints the ask latency at 10 / 50 / 100
+# observations). The rounding transform makes the acquisition piecewise constant along
+# integer and one-hot coordinates, where L-BFGS line searches fail slowly: capping them at
+# 4 steps (scipy's default is 20) cut the search time on the mixed problem ~3x with the
+# same result on Branin and Hartmann6. Small GPs gain nothing from more threads.
+RESTARTS, RAW_SAMPLES, MAX_LBFGS_ITERATIONS, MAX_LINE_SEARCH_STEPS = 8, 256, 100, 4
+ASK_THREADS = 2
+
+
+@dataclass(frozen=True)
+class Observation:
+    point: dict
+    response: float
+
+
+class Optimizer:
+    """Ask / tell Bayesian optimisation over a ``Space``.
+
+    ``ask`` returns the next points to evaluate; ``tell`` records evaluated points,
+    proposed or not. Acquisitions with "Expected Improvement" in the name are computed as
+    their log versions (LogEI, qLogEI, qLogNEI: same maximiser, no vanishing gradients,
+    Ament et al. 2023). ``NoisyExpectedImprovement`` is qLogNEI with one point, since
+    BoTorch's analytic NEI needs known noise. ``PosteriorMean`` for a batch is
+    ``qSimpleRegret``, its Monte-Carlo form.
+    """
+
+    def __init__(
+        self,
+        space: Space,
+        model: str = "SingleTaskGP",
+        acquisition: str = "ExpectedImprovement",
+        maximize: bool = True,
+        initial_points: int = 5,
+        seed: int = 0,
+        q: int = 1,
+        observations: Iterable[Observation] = (),
+    ):
+        if model not in MODELS:
+            raise InvalidInput(f"unknown model_type {model!r}; known: {', '.join(MODELS)}")
+        if acquisition not in ACQUISITIONS:
+            raise InvalidInput(f"unknown acq_func {acquisition!r}; known: {', '.join(ACQUISITIONS)}")
+        _check_count("initial_points", initial_points)
+        _check_count("q", q)
+        if not validation.is_int(seed):
+            raise InvalidInput(f"seed must be an integer, got {seed!r}")
+        self.space = space
+        self.model = model
+        self.acquisition = acquisition
+        self.maximize = bool(maximize)
+        self.initial_points = initial_points
+        self.seed = seed
+        self.q = q
+        self._observations: list[Observation] = []
+        observations = list(observations)
+        self.tell([o.point for o in observations], [o.response for o in observations])
+
+    # ask / tell ---------------------------------------------------------------------
+    def tell(self, points: list[dict], responses: list[float]) -> None:
+        """Record evaluated points: all of them, or none if any point or response is invalid."""
+        if len(points) != len(responses):
+            raise InvalidInput(f"{len(points)} points but {len(responses)} responses")
+        checked = []
+        for row, (point, response) in enumerate(zip(points, responses)):
+            if not validation.is_finite(response):
+                raise InvalidInput(f"response {response!r} (row {row}) is not a finite number")
+            checked.append(Observation(self.space.validate_point(point), float(response)))
+        self._observations.extend(checked)
+
+    def ask(self, q: int | None = None) -> list[dict]:
+        """The next ``q`` points: the initial design while it lasts, then the GP's proposals."""
+        q = self.q if q is None else _check_count("q", q)
+        n = len(self._observations)
+        from_design = q if n == 0 else min(q, max(0, self.initial_points - n))
+        design = self._design(start=n, count=from_design)
+        if from_design == q:
+            return design
+        return design + self._propose(q - from_design, pending=design)
+
+    # results ------------------------------------------------------------------------
+    @property
+    def observations(self) -> tuple[Observation, ...]:
+        return tuple(self._observations)
+
+    @property
+    def best(self) -> Observation | None:
+        """The best observation so far (the first one on ties)."""
+        if not self._observations:
+            return None
+        pick = max if self.maximize else min
+        return pick(self._observations, key=lambda o: o.response)
+
+    @property
+    def best_response(self) -> float | None:
+        return self.best.response if self.best else None
+
+    @property
+    def covars_best_response(self) -> dict | None:
+        return self.best.point if self.best else None
+
+    def state(self) -> dict:
+        """Everything the optimiser is, as JSON-serialisable data (``from_state`` reverses it)."""
+        return {
+            "covars": self.space.to_dict(),
+            "model": self.model,
+            "acquisition": self.acquisition,
+            "maximize": self.maximize,
+            "initial_points": self.initial_points,
+            "seed": self.seed,
+            "q": self.q,
+            "observations": [{"point": o.point, "response": o.response} for o in self._observations],
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> Optimizer:
+        return cls(
+            Space.from_covars(state["covars"]),
+            model=state["model"],
+            acquisition=state["acquisition"],
+            maximize=state["maximize"],
+            initial_points=state["initial_points"],
+            seed=state["seed"],
+            q=state["q"],
+            observations=[Observation(o["point"], o["response"]) for o in state["observations"]],
+        )
+
+    # the initial design ---------------------------------------------------------------
+    def _design(self, start: int, count: int) -> list[dict]:
+        """Points ``start`` .. ``start + count - 1`` of the sequence: the guess, then Sobol points."""
+        if count == 0:
+            return []
+        guess = [self.space.guess()] if start == 0 else []
+        return guess + self.space.sobol(count - len(guess), self.seed, skip=max(start - 1, 0))
+
+    # the GP step --------------------------------------------------------------------
+    def _propose(self, q: int, pending: list[dict]) -> list[dict]:
+        with _seeded_torch(self.seed * 1_000_003 + len(self._observations)), _torch_threads(ASK_THREADS):
+            X = _tensor(self.space.encode([o.point for o in self._observations]))
+            sign = 1.0 if self.maximize else -1.0
+            Y = sign * _tensor([[o.response] for o in self._observations])
+            model = self._fitted_model(X, Y)
+            acquisition = self._acquisition(model, X, Y, batch=q > 1 or bool(pending))
+            if pending:
+                acquisition.set_X_pending(_tensor(self.space.encode(pending)))
+            with warnings.catch_warnings():
+                # L-BFGS stopping early on a flat acquisition still returns the best start
+                # found; retrying with fresh starts doubled the cost and did not help.
+                warnings.simplefilter("ignore", OptimizationWarning)
+                warnings.simplefilter("ignore", RuntimeWarning)
+                candidates, _ = optimize_acqf(
+                    acquisition,
+                    bounds=_tensor(self._search_bounds()),
+                    q=q,
+                    num_restarts=RESTARTS,
+                    raw_samples=RAW_SAMPLES,
+                    options={"maxiter": MAX_LBFGS_ITERATIONS, "maxls": MAX_LINE_SEARCH_STEPS},
+                    sequential=q > 1,
+                    retry_on_optimization_warning=False,
+                )
+        return self.space.decode(candidates.detach().numpy())
+
+    def _search_bounds(self) -> np.ndarray:
+        """The unit cube, with the columns of fixed variables (min == max) pinned to 0."""
+        bounds = np.zeros((2, self.space.dim))
+        bounds[1] = 1.0
+        for variable, start in zip(self.space.variables, self.space.column_starts()):
+            if not isinstance(variable, Categorical) and variable.span == 0:
+                bounds[1, start] = 0.0
+        return bounds
+
+    def _fitted_model(self, X: torch.Tensor, Y: torch.Tensor) -> SingleTaskGP:
+        train_Yvar = None
+        if self.model == "FixedNoiseGP":
+            spread = float(Y.var()) if len(Y) > 1 else 0.0
+            train_Yvar = torch.full_like(Y, FIXED_NOISE_RELATIVE_VARIANCE * (spread or 1.0))
+        model = SingleTaskGP(
+            X,
+            Y,
+            train_Yvar=train_Yvar,
+            covar_module=_matern_kernel(X.shape[-1]),
+            input_transform=SnapToFeasible(self.space),
+            outcome_transform=Standardize(m=1),
+        )
+        try:
+            fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+        except ModelFittingError as exc:  # keep the priors' hyperparameters: still a usable GP
+            log.warning("GP hyperparameter fit failed (%s); proposing with the priors' values", exc)
+        return model
+
+    def _acquisition(self, model: SingleTaskGP, X: torch.Tensor, Y: torch.Tensor, batch: bool):
+        name = BATCH_VERSION.get(self.acquisition, self.acquisition) if batch else self.acquisition
+        best_f = Y.max()
+        constructors = {
+            "ExpectedImprovement": lambda: acq.LogExpectedImprovement(model, best_f=best_f),
+            "LogExpectedImprovement": lambda: acq.LogExpectedImprovement(model, best_f=best_f),
+            "NoisyExpectedImprovement": lambda: acq.qLogNoisyExpectedImprovement(model, X_baseline=X),
+            "ProbabilityOfImprovement": lambda: LogProbabilityOfImprovement(model, best_f=best_f),
+            "UpperConfidenceBound": lambda: acq.UpperConfidenceBound(model, beta=UCB_BETA),
+            "PosteriorMean": lambda: acq.PosteriorMean(model),
+            "qExpectedImprovement": lambda: acq.qLogExpectedImprovement(model, best_f=best_f),
+            "qLogExpectedImprovement": lambda: acq.qLogExpectedImprovement(model, best_f=best_f),
+            "qNoisyExpectedImprovement": lambda: acq.qLogNoisyExpectedImprovement(model, X_baseline=X),
+            "qLogNoisyExpectedImprovement": lambda: acq.qLogNoisyExpectedImprovement(model, X_baseline=X),
+            "qUpperConfidenceBound": lambda: acq.qUpperConfidenceBound(model, beta=UCB_BETA),
+            "qProbabilityOfImprovement": lambda: acq.qProbabilityOfImprovement(model, best_f=best_f),
+            "qSimpleRegret": lambda: acq.qSimpleRegret(model),
+        }
+        return constructors[name]()
+
+
+class SnapToFeasible(InputTransform):
+    """Rounds integer columns and snaps one-hot blocks to their largest entry, in the unit cube.
+
+    Garrido-Merchán & Hernández-Lobato's transform: the kernel sees only feasible points,
+    so the GP is constant between neighbouring integers or across a one-hot block's
+    relaxation and the acquisition cannot favour infeasible in-between values.
+    Straight-through gradients (Daulton et al. 2022) keep L-BFGS moving.
+    """
+
+    transform_on_train = True
+    transform_on_eval = True
+    transform_on_fantasize = True
+
+    def __init__(self, space: Space):
+        super().__init__()
+        starts = space.column_starts()
+        integers = [(start, v.span) for v, start in zip(space.variables, starts) if isinstance(v, Integer) and v.span]
+        self.register_buffer("integer_columns", torch.tensor([c for c, _ in integers], dtype=torch.long))
+        self.register_buffer("integer_spans", torch.tensor([float(s) for _, s in integers], dtype=torch.double))
+        self.one_hot_blocks = [
+            (start, start + v.width) for v, start in zip(space.variables, starts) if isinstance(v, Categorical)
+        ]
+
+    def transform(self, X: torch.Tensor) -> torch.Tensor:
+        snapped = X.clone()
+        if len(self.integer_columns):
+            spans = self.integer_spans.to(X)
+            snapped[..., self.integer_columns] = RoundSTE.apply(X[..., self.integer_columns] * spans) / spans
+        for start, end in self.one_hot_blocks:
+            snapped[..., start:end] = OneHotArgmaxSTE.apply(X[..., start:end])
+        return snapped
+
+
+def _matern_kernel(dim: int) -> ScaleKernel:
+    return ScaleKernel(
+        MaternKernel(nu=2.5, ard_num_dims=dim, lengthscale_prior=GammaPrior(3.0, 6.0)),
+        outputscale_prior=GammaPrior(2.0, 0.15),
+    )
+
+
+def _tensor(values) -> torch.Tensor:
+    return torch.as_tensor(np.asarray(values, dtype=float), dtype=torch.double)
+
+
+def _check_count(name: str, value) -> int:
+    if not validation.is_int(value, low=1):
+        raise InvalidInput(f"{name} must be an integer of at least 1, got {value!r}")
+    return value
+
+
+@contextmanager
+def _seeded_torch(seed: int) -> Iterator[None]:
+    """Torch's global generator seeded for one proposal, the caller's state restored after."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        yield
+
+
+@contextmanager
+def _torch_threads(limit: int) -> Iterator[None]:
+    """At most ``limit`` torch threads (never more than the cores) for one proposal."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, min(limit, before, os.cpu_count() or 1)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -1,0 +1,239 @@
+"""Bayesian-optimisation experiments driven by ask / tell — the service's core.
+
+An experiment's state is its complete trials: every ask rebuilds the optimiser from
+them, so nothing but the records is needed to continue after a crash, and concurrent
+tells only ever append rows.
+
+Verbs: ``create``, ``get``, ``list``, ``ask`` / ``tell`` (from outside), ``propose`` /
+``finish`` (the closed loop: pending trials, then their outcome), ``summary``, ``view``.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from dataclasses import dataclass
+
+from sqlalchemy import func, update
+from sqlmodel import select
+
+from tunefleet import validation
+from tunefleet.bo.tables import Experiment, Trial, TrialStatus
+from tunefleet.db import Database, RecordNotFound
+from tunefleet.db.columns import utcnow
+from tunefleet.errors import Conflict, InvalidInput
+from tunefleet.space import Space
+
+
+class ExperimentError(InvalidInput):
+    """An experiment definition or request that cannot be used; the message says why."""
+
+
+class TellError(ExperimentError):
+    """Told data that cannot be recorded; nothing of that tell is stored."""
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    name: str
+    covars: dict
+    description: str = ""
+    model_type: str = "SingleTaskGP"
+    acq_func: str = "ExpectedImprovement"
+    maximize: bool = True
+    seed: int = 0
+    initial_points: int = 5
+
+
+def create(db: Database, spec: ExperimentSpec, owner_id: int | None = None) -> Experiment:
+    """Validate the space and the model / acquisition names, then store the experiment."""
+    from tunefleet.bo import engine  # torch: imported only where an optimiser is built (CLI start-up)
+
+    space = Space.from_covars(spec.covars)
+    try:
+        engine.Optimizer(space, model=spec.model_type, acquisition=spec.acq_func)
+    except InvalidInput as exc:  # an unknown model or acquisition name
+        raise ExperimentError(str(exc)) from exc
+    if spec.initial_points < 1:
+        raise ExperimentError(f"initial_points must be at least 1, got {spec.initial_points}")
+    return db.add(
+        Experiment(
+            uuid=str(uuidlib.uuid4()),
+            owner_id=owner_id,
+            name=spec.name,
+            description=spec.description,
+            covars=space.to_dict(),
+            model_type=spec.model_type,
+            acq_func=spec.acq_func,
+            maximize=spec.maximize,
+            seed=spec.seed,
+            initial_points=spec.initial_points,
+        )
+    )
+
+
+def get(db: Database, exp_uuid: str, owner_id: int | None = None) -> Experiment:
+    """The experiment ``exp_uuid`` if ``owner_id`` owns it; another user's is reported as missing."""
+    with db.session() as session:
+        found = session.exec(select(Experiment).where(Experiment.uuid == exp_uuid)).first()
+    if found is None or (owner_id is not None and found.owner_id != owner_id):
+        raise RecordNotFound(f"there is no experiment {exp_uuid}")
+    return found
+
+
+def list(db: Database, owner_id: int | None = None) -> list[Experiment]:  # noqa: A001 (the verb)
+    """The experiments of ``owner_id`` (None: every experiment, for the operator), by id."""
+    query = select(Experiment).order_by(Experiment.id)
+    if owner_id is not None:
+        query = query.where(Experiment.owner_id == owner_id)
+    with db.session() as session:
+        return session.exec(query).all()
+
+
+def trials(db: Database, exp: Experiment, status: TrialStatus | None = TrialStatus.complete) -> list[Trial]:
+    with db.session() as session:
+        query = select(Trial).where(Trial.experiment_id == exp.id).order_by(Trial.id)
+        if status is not None:
+            query = query.where(Trial.status == status)
+        return session.exec(query).all()
+
+
+def optimizer(db: Database, exp: Experiment):
+    """The optimiser (a ``tunefleet.bo.engine.Optimizer``) rebuilt from the experiment's complete trials alone."""
+    from tunefleet.bo import engine
+
+    told = trials(db, exp)
+    optimiser = engine.Optimizer(
+        Space.from_covars(exp.covars),
+        model=exp.model_type,
+        acquisition=exp.acq_func,
+        maximize=exp.maximize,
+        initial_points=exp.initial_points,
+        seed=exp.seed,
+    )
+    if told:
+        optimiser.tell([t.covars for t in told], [t.response for t in told])
+    return optimiser
+
+
+def ask(db: Database, exp: Experiment, n: int = 1) -> list[dict]:
+    if not validation.is_int(n, 1, 64):
+        raise ExperimentError(f"n must be between 1 and 64, got {n}")
+    return optimizer(db, exp).ask(n)
+
+
+def tell(db: Database, exp: Experiment, points: list[dict], responses: list[float]) -> list[Trial]:
+    """Record evaluated points: all of them or, if any is invalid, none."""
+    if len(points) != len(responses):
+        raise TellError(f"covars_tell has {len(points)} rows but response_tell has {len(responses)}")
+    if not points:
+        raise TellError("covars_tell has no rows")
+    space = Space.from_covars(exp.covars)
+    clean = [space.validate_point(point) for point in points]
+    values = [_finite_response(value, row) for row, value in enumerate(responses)]
+    now = utcnow()
+    rows = [Trial(experiment_id=exp.id, covars=c, response=v, finished_at=now) for c, v in zip(clean, values)]
+    with db.session() as session:
+        session.add_all(rows)
+        session.exec(update(Experiment).where(Experiment.id == exp.id).values(updated_at=now))
+        session.commit()
+    return rows
+
+
+def propose(db: Database, exp: Experiment, q: int) -> list[Trial]:
+    """Points to evaluate next, recorded as pending before anyone evaluates them.
+
+    Pending trials left by an interrupted run come first, so a point in flight at a crash
+    is evaluated once after the restart, not proposed again beside a new one.
+    """
+    pending = trials(db, exp, TrialStatus.pending)
+    if pending:
+        return pending[:q]
+    rows = [Trial(experiment_id=exp.id, covars=point, status=TrialStatus.pending) for point in ask(db, exp, q)]
+    with db.session() as session:
+        session.add_all(rows)
+        session.commit()
+        for row in rows:
+            session.refresh(row)
+    return rows
+
+
+def finish(db: Database, trial_id: int, response: float | None = None, error: str | None = None) -> None:
+    """Complete a pending trial with its response, or fail it with the error; only once."""
+    values = dict(status=TrialStatus.failed, error=error) if error else dict(status=TrialStatus.complete)
+    if not error:
+        values["response"] = _finite_response(response, trial_id)
+    now = utcnow()
+    with db.session() as session:
+        done = session.exec(
+            update(Trial)
+            .where(Trial.id == trial_id, Trial.status == TrialStatus.pending)
+            .values(finished_at=now, **values)
+        )
+        owner = select(Trial.experiment_id).where(Trial.id == trial_id).scalar_subquery()
+        session.exec(update(Experiment).where(Experiment.id == owner).values(updated_at=now))
+        session.commit()
+    if done.rowcount == 0:
+        raise Conflict(f"trial {trial_id} is not pending")
+
+
+def count_trials(db: Database, exp: Experiment) -> dict[str, int]:
+    with db.session() as session:
+        counts = session.exec(
+            select(Trial.status, func.count()).where(Trial.experiment_id == exp.id).group_by(Trial.status)
+        ).all()
+    return {TrialStatus(status).value: int(n) for status, n in counts}
+
+
+def _finite_response(value, row: int) -> float:
+    if not validation.is_real(value):
+        raise TellError(f"response_tell row {row}: {value!r} is not a number")
+    if not validation.is_finite(value):
+        raise TellError(f"response_tell row {row}: {value!r} is not finite")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Summary:
+    best_response: float | None
+    covars_best_response: dict | None
+    n_told: int
+    time_updated: str
+
+
+def summary(db: Database, exp: Experiment) -> Summary:
+    best_first = Trial.response.desc() if exp.maximize else Trial.response.asc()
+    with db.session() as session:
+        where = (Trial.experiment_id == exp.id, Trial.status == TrialStatus.complete)
+        best = session.exec(select(Trial).where(*where).order_by(best_first, Trial.id).limit(1)).first()
+        count = session.exec(select(func.count()).select_from(Trial).where(*where)).one()
+        updated = session.exec(select(Experiment.updated_at).where(Experiment.id == exp.id)).one()
+    return Summary(
+        best_response=best.response if best else None,
+        covars_best_response=best.covars if best else None,
+        n_told=int(count),
+        time_updated=updated.isoformat(),
+    )
+
+
+def view(db: Database, exp: Experiment, with_trials: bool = False) -> dict:
+    """The JSON shape of an experiment for the API and CLI: settings, best point, counts."""
+    result = summary(db, exp)
+    document = {
+        "exp_uuid": exp.uuid,
+        "name": exp.name,
+        "description": exp.description,
+        "covars": exp.covars,
+        "model_type": exp.model_type,
+        "acq_func": exp.acq_func,
+        "maximize": exp.maximize,
+        "seed": exp.seed,
+        "initial_points": exp.initial_points,
+        "best_response": result.best_response,
+        "covars_best_response": result.covars_best_response,
+        "n_told": result.n_told,
+        "time_created": exp.created_at.isoformat(),
+        "time_updated": result.time_updated,
+    }
+    if with_trials:
+        document["trials"] = [{"covars": t.covars, "response": t.response} for t in trials(db, exp)]
+    return document

@@ -1,0 +1,55 @@
+"""The Bayesian-optimisation capability's records: experiments and their trials."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from sqlmodel import Field, SQLModel
+
+from tunefleet.db.columns import json_column, timestamp_column, utcnow
+
+
+class Experiment(SQLModel, table=True):
+    """A Bayesian-optimisation experiment: its space and settings; its trials hold the data."""
+
+    __tablename__ = "experiments"
+    __record_name__ = "experiment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    uuid: str = Field(unique=True, index=True)
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    name: str
+    description: str = ""
+    covars: dict[str, Any] = Field(sa_column=json_column(nullable=False))
+    model_type: str
+    acq_func: str
+    maximize: bool = True
+    seed: int = 0
+    initial_points: int = 5
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+
+
+class TrialStatus(str, Enum):
+    pending = "pending"  # proposed, being evaluated
+    complete = "complete"
+    failed = "failed"
+
+
+class Trial(SQLModel, table=True):
+    """One evaluated (or in-flight) point of an experiment. Rows are only appended or
+    completed, never rewritten, so concurrent tells cannot lose each other."""
+
+    __tablename__ = "trials"
+    __record_name__ = "trial"
+
+    id: int | None = Field(default=None, primary_key=True)
+    experiment_id: int = Field(foreign_key="experiments.id", index=True)
+    covars: dict[str, Any] = Field(sa_column=json_column(nullable=False))
+    response: float | None = None
+    status: TrialStatus = Field(default=TrialStatus.complete)
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=timestamp_column())
