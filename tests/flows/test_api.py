@@ -12,7 +12,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from blocks.context import artifact_store, database
 from interfaces.api import create_app
 from tests.support.ridge import SEED_CSV
-from tunefleet.ridge.cv import service as ridge_service
+from tunefleet.ridge import service as ridge_service
 
 
 @pytest.fixture
