@@ -42,7 +42,7 @@ def ridge_cv(
         raise
     ridge_tasks.publish_cv_table(model)
     logger.info("ridge model %s: best alpha %s", model.id, model.best_alpha)
-    return ridge.view(model)
+    return ridge.view(model, internal=True)
 
 
 @flow(name="ridge-predict")

@@ -39,8 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     sweep.register(commands)
 
     api = commands.add_parser("api", help="serve the HTTP API")
-    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: loopback only)")
     api.add_argument("--port", type=int, default=8000)
+    api.add_argument(
+        "--anonymous",
+        choices=("ridge",),
+        help="let callers without a token use /train, /model/{id} and /model/{id}/predict with inline data "
+        "(= TUNEFLEET_ANONYMOUS=ridge; default: every route needs a signed-in user)",
+    )
     api.set_defaults(handler=_api)
     commands.add_parser("demo", help="train and use a ridge model on a bundled dataset").set_defaults(handler=_demo)
     commands.add_parser(
@@ -57,9 +63,13 @@ def _parser() -> argparse.ArgumentParser:
 def _api(args) -> None:
     import uvicorn
 
+    from blocks.context import current_settings
     from interfaces.api import create_app
 
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    settings = current_settings()
+    if args.anonymous:
+        settings = settings.model_copy(update={"anonymous": args.anonymous})
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
 
 
 def _db_upgrade(args) -> None:

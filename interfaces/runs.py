@@ -5,7 +5,9 @@ deployment, and what the CLI and the API do with runs (wait, show progress, kill
 configured (``TUNEFLEET_RIDGE_DEPLOYMENT``, ``TUNEFLEET_BENCHMARK_DEPLOYMENT``): a flow run is
 created and a worker on the deployment's work pool picks it up. Without one (the embedded mode) a
 background thread of this process runs the flow, one job at a time in arrival order, and jobs
-this process owned when it stopped are resumed when it starts again (``recover``). A sweep runs
+this process owned when it stopped are resumed when it starts again (``recover``). The API's
+launcher runs each such job ``apart``: in a child process limited to ``TUNEFLEET_JOB_MEMORY_MB``
+(``interfaces.job``), so a job that runs out of memory fails alone and the API stays up. A sweep runs
 through its deployment (``TUNEFLEET_SWEEP_DEPLOYMENT``, default ``hpo-sweep/hpo-sweep``) or here
 in the calling thread, which watches for a kill (``run_sweep_here``); BO's closed loop runs here.
 
@@ -16,9 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import itertools
+import json
 import logging
+import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -27,6 +33,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from uuid import UUID
 
+from blocks.context import database
 from tunefleet.bench import service as benchmarking
 from tunefleet.db import Database, StatusConflict
 from tunefleet.db.columns import Status
@@ -104,7 +111,27 @@ class Launcher:
             return
         context = contextvars.copy_context()  # carries Prefect's settings into the thread
         self._pending = [future for future in self._pending if not future.done()]  # a long-lived API keeps none
-        self._pending.append(self._pool.submit(context.run, _logged, CAPABILITIES[kind].here, kind, parameters))
+        job = functools.partial(self._apart, kind) if self.apart else CAPABILITIES[kind].here
+        self._pending.append(self._pool.submit(context.run, _logged, job, kind, parameters))
+
+    def _apart(self, kind: str, **parameters) -> None:
+        """The job in a child process with the memory limit; recorded failed if that process died first."""
+        command = [
+            sys.executable,
+            "-m",
+            "interfaces.job",
+            kind,
+            json.dumps(parameters),
+            str(self.settings.job_memory_mb),
+        ]
+        ended = subprocess.run(command, env=os.environ.copy(), check=False)
+        if ended.returncode != 0:
+            reason = (
+                f"the job's process ended with exit code {ended.returncode} (out of memory? TUNEFLEET_JOB_MEMORY_MB)"
+            )
+            with contextlib.suppress(StatusConflict):  # it ended its own record first
+                CAPABILITIES[kind].gone(database(self.settings), reason, **parameters)
+            log.error("%s job %s: %s", kind, parameters, reason)
 
     def run_here(self, kind: str, **parameters):
         """The flow of ``kind`` in this thread; its result."""

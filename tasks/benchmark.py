@@ -24,6 +24,7 @@ from tunefleet.bench.report import fastest, heatmap_png, results_table, summary_
 from tunefleet.bench.runner import CellResult, run_cell
 from tunefleet.bench.tables import BenchmarkRun, CellStatus, InferenceModel
 from tunefleet.storage import ArtifactNotFound
+from tunefleet.tabular import safe_csv
 
 
 @task(**RECORDS)
@@ -169,7 +170,7 @@ def publish_report(run: BenchmarkRun) -> dict:
     summary = summary_markdown(results, budget, skipped)
     prefix = f"benchmarks/{run.id}/report"
     uris = {
-        "table_uri": store.put_bytes(f"{prefix}/cells.csv", table.to_csv(index=False).encode()),
+        "table_uri": store.put_bytes(f"{prefix}/cells.csv", safe_csv(table).encode()),
         "summary_uri": store.put_bytes(f"{prefix}/summary.md", summary.encode()),
     }
     if len(table):

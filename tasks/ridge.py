@@ -10,7 +10,7 @@ from blocks.context import artifact_store, current_settings, database
 from tasks.retries import DATA, RECORDS
 from tunefleet.ridge import service as ridge
 from tunefleet.ridge.tables import RidgeModel
-from tunefleet.storage import open_uri
+from tunefleet.storage import read_data
 
 
 @task(**RECORDS)
@@ -62,8 +62,7 @@ def publish_cv_table(model: RidgeModel) -> None:
 def predict_from_uri(model_id: int, data_uri: str) -> tuple[RidgeModel, list[float]]:
     settings = current_settings()
     model = ridge.get(database(settings), model_id)
-    with open_uri(data_uri, settings, "rb") as handle:
-        return model, ridge.predict(model, handle.read())
+    return model, ridge.predict(model, read_data(data_uri, settings))
 
 
 @task(**RECORDS)

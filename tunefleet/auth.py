@@ -13,7 +13,8 @@ import hashlib
 import hmac
 import os
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import jwt
@@ -30,6 +31,8 @@ _ALGORITHM = "HS256"
 def hash_password(password: str) -> str:
     if len(password) < 8:
         raise InvalidInput("a password needs at least 8 characters")
+    if len(password) > 1024:
+        raise InvalidInput("a password may have at most 1024 characters")
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
     return "scrypt${n}${r}${p}${salt}${digest}".format(
@@ -62,29 +65,52 @@ def signing_key(settings) -> str:
     return path.read_text().strip()
 
 
-def issue_tokens(user_id: int, key: str) -> dict:
-    now = utcnow()
+@dataclass(frozen=True)
+class Issued:
+    """A token pair as the API answers it, and the refresh token's id and family (to record)."""
 
-    def token(kind: str, ttl: timedelta) -> str:
-        claims = {"sub": str(user_id), "type": kind, "iat": now, "exp": now + ttl, "jti": secrets.token_hex(8)}
+    tokens: dict
+    refresh_jti: str
+    family: str
+    refresh_expires: datetime
+
+
+def issue_tokens(user_id: int, key: str, family: str | None = None) -> Issued:
+    """An access and a refresh token for ``user_id``; the refresh token belongs to ``family`` (a new one
+    at sign-in, the same one when a refresh token is exchanged)."""
+    now = utcnow()
+    family = family or secrets.token_hex(16)
+    refresh_jti = secrets.token_hex(16)
+
+    def token(kind: str, ttl: timedelta, jti: str, **extra) -> str:
+        claims = {"sub": str(user_id), "type": kind, "iat": now, "exp": now + ttl, "jti": jti, **extra}
         return jwt.encode(claims, key, algorithm=_ALGORITHM)
 
-    return {
-        "access_token": token("access_token", ACCESS_TTL),
-        "refresh_token": token("refresh_token", REFRESH_TTL),
+    tokens = {
+        "access_token": token("access_token", ACCESS_TTL, secrets.token_hex(8)),
+        "refresh_token": token("refresh_token", REFRESH_TTL, refresh_jti, fam=family),
         "token_type": "bearer",
         "expires_in": int(ACCESS_TTL.total_seconds()),
     }
+    return Issued(tokens, refresh_jti, family, now + REFRESH_TTL)
 
 
-def user_id_from(token: str, key: str, kind: str = "access_token") -> int:
-    """The user a valid, unexpired token of ``kind`` was issued to."""
+def claims_of(token: str, key: str, kind: str = "access_token") -> dict:
+    """The claims of a valid, unexpired token of ``kind``; ``sub`` as an int (the user's id)."""
     try:
-        claims = jwt.decode(token, key, algorithms=[_ALGORITHM], options={"require": ["exp", "sub", "type"]})
+        claims = jwt.decode(token, key, algorithms=[_ALGORITHM], options={"require": ["exp", "sub", "type", "jti"]})
     except jwt.ExpiredSignatureError as exc:
         raise AuthError("token has expired") from exc
     except jwt.InvalidTokenError as exc:
         raise AuthError("token is not valid") from exc
     if claims["type"] != kind:
         raise AuthError(f"a {claims['type']} cannot be used here; send a {kind}")
-    return int(claims["sub"])
+    subject = claims["sub"]
+    if not isinstance(subject, str) or not subject.isascii() or not subject.isdigit() or not 0 < int(subject) < 2**63:
+        raise AuthError("token is not valid")
+    return {**claims, "sub": int(subject)}
+
+
+def user_id_from(token: str, key: str, kind: str = "access_token") -> int:
+    """The user a valid, unexpired token of ``kind`` was issued to."""
+    return claims_of(token, key, kind)["sub"]

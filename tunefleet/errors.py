@@ -13,6 +13,9 @@ NotFound       LookupError  404   no such record (another user's is reported the
 Conflict       -            409   the request contradicts what is stored (a duplicate, a state)
 Unavailable    -            503   a service tunefleet needs did not answer; retrying may help
 AuthError      -            401   credentials or a token were not accepted
+Forbidden      -            403   the caller is known but may not do this (an admin's action)
+TooLarge       -            413   a request, upload or dataset over its limit (the settings name it)
+TooManyRequests -           429   slow down: ``retry_after`` seconds (sign-in throttling)
 ============== ============ ===== ===========================================================
 
 Each capability's errors subclass a kind (``SpaceError(InvalidInput)``,
@@ -45,3 +48,19 @@ class Unavailable(TunefleetError):
 
 class AuthError(TunefleetError):
     """Credentials or a token were not accepted; the message says why, without telling which user exists."""
+
+
+class Forbidden(TunefleetError):
+    """The caller is signed in but may not do this (it needs the admin role, or the operator's CLI)."""
+
+
+class TooLarge(TunefleetError):
+    """A request body, upload or dataset is larger than its limit; the message names the setting."""
+
+
+class TooManyRequests(TunefleetError):
+    """Too many attempts too fast; ``retry_after`` says after how many seconds to try again."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after

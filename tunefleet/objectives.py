@@ -90,10 +90,9 @@ class SklearnObjective:
 def _dataset(uri: str, target: str) -> tuple[np.ndarray, np.ndarray]:
     from tunefleet import tabular
     from tunefleet.settings import get_settings
-    from tunefleet.storage import open_uri
+    from tunefleet.storage import read_data
 
-    with open_uri(uri, get_settings()) as handle:
-        X, y, _ = tabular.training_matrix(tabular.read_csv(handle.read()), target)
+    X, y, _ = tabular.training_matrix(tabular.read_csv(read_data(uri, get_settings())), target)
     return X, y
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,6 +47,31 @@ class Settings(BaseSettings):
     # (a worker's environment points them at the machine's clusters). Unset: a local cluster per run.
     dask_address: str | None = None
     ray_address: str | None = None
+
+    # -- what the HTTP API lets in (SECURITY.md) ----------------------------------------------------
+    # What callers without a token may use: nothing (the default), or "ridge" (/train, /model/{id},
+    # /model/{id}/predict, inline data only: the seed-004 contract).
+    anonymous: Literal["", "ridge"] = ""
+    # Where data_uri may point besides the artifact store: comma-separated s3://bucket/prefix or folders.
+    data_roots: str = ""
+    # module:Class benchmark platforms admins may name besides the built-in ones (comma-separated).
+    platform_allowlist: str = ""
+    max_request_mb: float = Field(64, gt=0)  # a request body, uploads and inline CSV included
+    max_data_mb: float = Field(1024, gt=0)  # a file read through data_uri
+    max_table_mb: float = Field(2048, gt=0)  # the memory a CSV's parsed numbers may take (estimated)
+    max_columns: int = Field(10_000, gt=0)  # columns of a CSV
+    job_memory_mb: int = Field(8192, gt=0)  # address space of an embedded job's process (it runs apart)
+    signin_failures: int = Field(10, gt=0)  # failed sign-ins per account and per address ...
+    signin_window_s: int = Field(300, gt=0)  # ... in this many seconds, then 429
+
+    @property
+    def data_root_list(self) -> list[str]:
+        """The roots data_uri may name: the artifact store, then ``data_roots``."""
+        return [self.artifacts, *(root.strip() for root in self.data_roots.split(",") if root.strip())]
+
+    @property
+    def platform_allowlist_set(self) -> frozenset[str]:
+        return frozenset(entry.strip() for entry in self.platform_allowlist.split(",") if entry.strip())
 
     @property
     def database(self) -> str:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import os
 import posixpath
+import uuid
 
 import fsspec
 
-from tunefleet.errors import InvalidInput
+from tunefleet.errors import InvalidInput, TooLarge
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class ArtifactStore:
         parent = posixpath.dirname(path)
         if self.protocol in ("file", "local"):
             self.fs.makedirs(parent, exist_ok=True)
-            tmp = f"{path}.tmp-{hashlib.sha1(data).hexdigest()[:8]}"
+            tmp = f"{path}.tmp-{uuid.uuid4().hex}"  # its own per write: equal bytes written at once must not share one
             self.fs.pipe_file(tmp, data)
             self.fs.mv(tmp, path)
         else:  # an S3 PUT is atomic by itself
@@ -58,9 +59,91 @@ class ArtifactStore:
         return self.fs.exists(self.fs._strip_protocol(uri))
 
 
-def open_uri(uri: str, settings, mode: str = "rb"):
-    """Open a dataset given by URI: a local path, ``file://`` or ``s3://`` (with the store's S3 options)."""
+MAX_URI = 2048
+HEADER_LIMIT = 2**20  # the most bytes of a CSV's header line read through a URI
+
+_UNREADABLE = "cannot read data_uri {uri!r}: there is no readable file at that URI in this service's data store"
+
+
+def _unreadable(uri) -> ArtifactNotFound:
+    """The one answer for a URI tunefleet will not or cannot read: it does not tell a file outside the
+    allow-list from a missing or an unreadable one, and never shows what is there."""
+    shown = uri if isinstance(uri, str) and len(uri) <= 200 else f"{str(uri)[:200]}..."
+    return ArtifactNotFound(_UNREADABLE.format(uri=shown))
+
+
+def data_location(uri, settings) -> str:
+    """``uri`` as tunefleet reads it, if it names a file under one of the data roots (the artifact
+    store, and ``TUNEFLEET_DATA_ROOTS``): ``s3://bucket/key`` under an s3 root, or a local path
+    under a folder root once links and ``..`` are resolved. No other scheme, no chained fsspec URL
+    (``::``), no query: ArtifactNotFound otherwise."""
+    if not isinstance(uri, str) or not uri or len(uri) > MAX_URI or "::" in uri or any(ord(c) < 32 for c in uri):
+        raise _unreadable(uri)
+    scheme, sep, rest = uri.partition("://")
+    if sep and scheme == "s3":
+        if _s3_allowed(rest, settings.data_root_list):
+            return uri
+    elif not sep or scheme == "file":
+        path = os.path.realpath(rest if sep else uri)
+        if any(_under(path, root) for root in settings.data_root_list if "://" not in root):
+            return path
+    raise _unreadable(uri)
+
+
+def _s3_allowed(rest: str, roots: list[str]) -> bool:
+    bucket, _, key = rest.partition("/")
+    parts = key.split("/")
+    if not bucket or any(part in ("", ".", "..") for part in parts) or any(c in rest for c in "?#\\"):
+        return False
+    for root in roots:
+        if root.startswith("s3://"):
+            root_bucket, _, prefix = root[len("s3://") :].partition("/")
+            prefix_parts = [part for part in prefix.split("/") if part]
+            if root_bucket == bucket and parts[: len(prefix_parts)] == prefix_parts and len(parts) > len(prefix_parts):
+                return True
+    return False
+
+
+def _under(path: str, root: str) -> bool:
+    root = os.path.realpath(root)
+    return path != root and os.path.commonpath([path, root]) == root
+
+
+def _opened(uri: str, settings, max_bytes: int):
+    """The file system and path of an allowed ``uri``, once its size is known to be at most ``max_bytes``."""
+    location = data_location(uri, settings)
     try:
-        return fsspec.open(uri, mode, **settings.storage_options(uri)).open()
-    except FileNotFoundError as exc:
-        raise ArtifactNotFound(f"no file at {uri}") from exc
+        fs, path = fsspec.core.url_to_fs(location, **settings.storage_options(location))
+        size = fs.size(path)
+    except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError):
+        raise _unreadable(uri) from None
+    if size is None or size > max_bytes:
+        raise TooLarge(
+            f"data_uri {uri!r} holds {size} bytes, more than {max_bytes / 2**20:g} MiB (TUNEFLEET_MAX_DATA_MB)"
+        )
+    return fs, path
+
+
+def read_data(uri: str, settings) -> bytes:
+    """The bytes of the data file at ``uri`` (see ``data_location``), at most TUNEFLEET_MAX_DATA_MB."""
+    fs, path = _opened(uri, settings, int(settings.max_data_mb * 2**20))
+    try:
+        return fs.cat_file(path)
+    except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError):
+        raise _unreadable(uri) from None
+
+
+def read_header(uri: str, settings) -> str:
+    """The first line of the CSV at ``uri``, read no further than HEADER_LIMIT bytes."""
+    fs, path = _opened(uri, settings, int(settings.max_data_mb * 2**20))
+    try:
+        with fs.open(path, "rb") as handle:
+            line = handle.readline(HEADER_LIMIT)
+    except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError):
+        raise _unreadable(uri) from None
+    if len(line) >= HEADER_LIMIT and not line.endswith(b"\n"):
+        raise TooLarge(f"the header line of data_uri {uri!r} is longer than {HEADER_LIMIT // 2**10} KiB")
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"data_uri {uri!r} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None

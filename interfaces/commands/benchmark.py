@@ -12,6 +12,8 @@ from pathlib import Path
 from blocks.context import artifact_store, current_settings, database
 from interfaces import runs
 from interfaces.commands.output import emit, line
+from tunefleet import users
+from tunefleet.db import RecordNotFound
 from tunefleet.db.columns import Status
 
 
@@ -26,16 +28,25 @@ def register(commands) -> None:
         dest="action", required=True
     )
     upload = models.add_parser("upload", help="check and store a model with its validation data")
-    upload.add_argument("file", help="a fitted scikit-learn estimator (pickle or joblib)")
+    upload.add_argument("file", help="a fitted scikit-learn estimator saved with skops, or an ONNX model")
     upload.add_argument("--data", required=True, help="validation CSV with a header row")
     upload.add_argument("--target", required=True, help="the target column of the CSV")
     upload.add_argument("--task", required=True, choices=("classification", "regression"))
     upload.add_argument("--name", help="a unique name (default: the file's name without extension)")
+    upload.add_argument("--owner", metavar="EMAIL", help="the API user who owns it (default: the operator)")
+    upload.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="accept a pickle or joblib file: loading one runs its code, so only for files you trust; "
+        "it is stored as skops and never unpickled again",
+    )
     upload.set_defaults(handler=upload_model)
     models.add_parser("list", help="uploaded models, one line each").set_defaults(handler=list_models)
     show = models.add_parser("show", help="a model's description")
     show.add_argument("model", help="name or id")
-    show.set_defaults(handler=lambda args: emit(_core().model_view(_core().get_model(database(), args.model))))
+    show.set_defaults(
+        handler=lambda args: emit(_core().model_view(_core().get_model(database(), args.model), internal=True))
+    )
 
     bench = commands.add_parser("benchmark", help="inference benchmarks").add_subparsers(dest="action", required=True)
     run = bench.add_parser("run", help="benchmark a model (here, or through the benchmark deployment)")
@@ -48,18 +59,30 @@ def register(commands) -> None:
     bench.add_parser("list", help="benchmark runs, one line each").set_defaults(handler=list_runs)
     show_run = bench.add_parser("show", help="a run with its cells")
     show_run.add_argument("run_id", type=int)
-    show_run.set_defaults(handler=lambda args: emit(_core().view(database(), _core().get(database(), args.run_id))))
+    show_run.set_defaults(
+        handler=lambda args: emit(_core().view(database(), _core().get(database(), args.run_id), internal=True))
+    )
 
 
 def upload_model(args) -> None:
     benchmarking = _core()
     settings = current_settings()
     path = Path(args.file)
+    db = database(settings)
     record = benchmarking.upload(
-        database(settings), artifact_store(settings), args.name or path.stem, path.read_bytes(),
-        Path(args.data).read_bytes(), args.target, args.task,
+        db, artifact_store(settings), args.name or path.stem, path.read_bytes(), Path(args.data).read_bytes(),
+        args.target, args.task, owner_id=_owner_id(db, args.owner), trust_pickle=args.trust_pickle,
     )  # fmt: skip
-    emit(benchmarking.model_view(record))
+    emit(benchmarking.model_view(record, internal=True))
+
+
+def _owner_id(db, email: str | None) -> int | None:
+    if email is None:
+        return None
+    user = users.by_email(db, email)
+    if user is None:
+        raise RecordNotFound(f"there is no user {email}")
+    return user.id
 
 
 def list_models(args) -> None:
@@ -84,7 +107,8 @@ def run_benchmark(args) -> int:
     benchmarking = _core()
     settings = current_settings()
     db = database(settings)
-    run = benchmarking.create(db, benchmarking.get_model(db, args.model), _config(args))
+    record = benchmarking.get_model(db, args.model)
+    run = benchmarking.create(db, record, _config(args), allowed_tests=settings.platform_allowlist_set)
     launcher = runs.Launcher(settings)
     if not launcher.runs_here("benchmark"):
         launcher.submit("benchmark", run_id=run.id)

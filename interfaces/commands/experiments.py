@@ -20,8 +20,18 @@ def register(commands) -> None:
     user = commands.add_parser("user", help="API users (no open sign-up)").add_subparsers(dest="action", required=True)
     create = user.add_parser("create", help="create a user of the HTTP API")
     create.add_argument("email")
+    create.add_argument(
+        "--role", choices=users.ROLES, default="user", help="user: its own records; admin: every record (default: user)"
+    )
     create.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     create.set_defaults(handler=create_user)
+    user.add_parser("list", help="users, one line each").set_defaults(handler=list_users)
+    for action, active in (("disable", False), ("enable", True)):
+        toggle = user.add_parser(action, help=f"{action} a user (a disabled user's tokens stop working at once)")
+        toggle.add_argument("email")
+        toggle.set_defaults(
+            handler=lambda args, active=active: emit(users.view(users.set_active(database(), args.email, active)))
+        )
 
     experiment = commands.add_parser("experiment", help="ask/tell Bayesian-optimisation experiments").add_subparsers(
         dest="action", required=True
@@ -55,8 +65,12 @@ def create_user(args) -> None:
             raise experiments.ExperimentError("the passwords differ")
     else:
         raise experiments.ExperimentError("no terminal to ask for a password: use --password-stdin")
-    user = users.create(database(), args.email, password)
-    emit({"id": user.id, "email": user.email})
+    emit(users.view(users.create(database(), args.email, password, args.role)))
+
+
+def list_users(args) -> None:
+    for user in users.list(database()):
+        line(f"{user.id}\t{user.email}\t{user.role}\t{'active' if user.active else 'disabled'}")
 
 
 def new_experiment(args) -> None:

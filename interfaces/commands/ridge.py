@@ -27,7 +27,9 @@ def register(commands) -> None:
     train.set_defaults(handler=train_model)
     show = ridge.add_parser("show", help="a model's status, coefficients and CV results")
     show.add_argument("model_id", type=int)
-    show.set_defaults(handler=lambda args: emit(ridge_service.view(ridge_service.get(database(), args.model_id))))
+    show.set_defaults(
+        handler=lambda args: emit(ridge_service.view(ridge_service.get(database(), args.model_id), internal=True))
+    )
     ridge.add_parser("list", help="all models, one line each").set_defaults(handler=list_models)
     predict = ridge.add_parser("predict", help="predict each row of a CSV file")
     predict.add_argument("model_id", type=int)
@@ -47,7 +49,7 @@ def train_model(args) -> int:
     launcher.submit("ridge", model_id=model.id)
     if launcher.runs_here("ridge") or args.wait:
         model = runs.wait_for_ridge(db, model.id, launcher)
-        emit(ridge_service.view(model))
+        emit(ridge_service.view(model, internal=True))
         return 0 if model.status is Status.succeeded else 1
     emit({"model_id": model.id, "status": model.status.value})
     return 0

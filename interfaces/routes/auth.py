@@ -1,13 +1,14 @@
-"""OAuth2 password flow: access and refresh tokens for the experiment endpoints."""
+"""OAuth2 password flow: access and refresh tokens (refresh tokens are good for one exchange)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from interfaces.routes.common import Services, current_user, services
-from tunefleet import auth, users
+from tunefleet import users
+from tunefleet.errors import AuthError
 from tunefleet.users import User
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -15,24 +16,32 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 class RefreshRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    refresh_token: str
+    refresh_token: str = Field(max_length=4096)
 
 
 @router.post("/token")
-def token(form: OAuth2PasswordRequestForm = Depends(), svc: Services = Depends(services)) -> dict:
-    """Exchange an email (as ``username``) and password for an access and a refresh token."""
-    user = users.authenticate(svc.db, form.username, form.password)
-    return auth.issue_tokens(user.id, svc.signing_key)
+def token(request: Request, form: OAuth2PasswordRequestForm = Depends(), svc: Services = Depends(services)) -> dict:
+    """Exchange an email (as ``username``) and password for an access and a refresh token. Failures
+    are throttled per account and per client address (429 with Retry-After)."""
+    keys = (
+        f"account:{form.username.strip().lower()[:320]}",
+        f"address:{request.client.host if request.client else ''}",
+    )
+    svc.throttle.check(*keys)
+    try:
+        user = users.authenticate(svc.db, form.username, form.password)
+    except AuthError:
+        svc.throttle.failed(*keys)
+        raise
+    return users.issue(svc.db, user, svc.signing_key)
 
 
 @router.post("/refresh")
 def refresh(request: RefreshRequest, svc: Services = Depends(services)) -> dict:
-    user_id = auth.user_id_from(request.refresh_token, svc.signing_key, kind="refresh_token")
-    if not users.get(svc.db, user_id).active:
-        raise auth.AuthError("user is disabled")
-    return auth.issue_tokens(user_id, svc.signing_key)
+    """A new pair for a refresh token; each refresh token works once (a reused one revokes its family)."""
+    return users.refresh(svc.db, request.refresh_token, svc.signing_key)
 
 
 @router.get("/me")
 def me(user: User = Depends(current_user)) -> dict:
-    return {"id": user.id, "email": user.email}
+    return users.view(user)

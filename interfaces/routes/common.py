@@ -1,4 +1,9 @@
-"""What every route needs: the process's services and the authenticated user."""
+"""What every route needs: the process's services and who the request acts as.
+
+Every route but signing in needs a signed-in user (``signed_in``); the ridge routes may also
+serve the anonymous caller when the operator opted in (``TUNEFLEET_ANONYMOUS=ridge``:
+``ridge_caller``). A disabled user's tokens stop working at once: each request reads the user.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,8 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from tunefleet import auth, users
-from tunefleet.db import Database, RecordNotFound
+from tunefleet.db import Caller, Database, RecordNotFound
+from tunefleet.errors import AuthError
 from tunefleet.settings import Settings
 from tunefleet.storage import ArtifactStore
 from tunefleet.users import User
@@ -21,6 +27,8 @@ class Services:
     store: ArtifactStore
     launcher: object
     signing_key: str
+    throttle: users.SignInThrottle
+    anonymous: Caller | None  # the anonymous caller, where the operator opened the ridge routes to it
 
 
 def services(request: Request) -> Services:
@@ -30,15 +38,28 @@ def services(request: Request) -> Services:
 # auto_error=False: a missing token is reported by current_user as a JSON 401 like any other.
 bearer = OAuth2PasswordBearer(tokenUrl="auth/token", auto_error=False)
 
+NOT_AUTHENTICATED = "not authenticated: send 'Authorization: Bearer <access_token>' (POST /auth/token to get one)"
+
 
 def current_user(token: str | None = Depends(bearer), svc: Services = Depends(services)) -> User:
     if not token:
-        raise auth.AuthError("not authenticated: send 'Authorization: Bearer <access_token>'")
+        raise AuthError(NOT_AUTHENTICATED)
     user_id = auth.user_id_from(token, svc.signing_key)
     try:
         user = users.get(svc.db, user_id)
     except RecordNotFound as exc:
-        raise auth.AuthError("token is not valid") from exc
+        raise AuthError("token is not valid") from exc
     if not user.active:
-        raise auth.AuthError("user is disabled")
+        raise AuthError("user is disabled")
     return user
+
+
+def signed_in(user: User = Depends(current_user)) -> Caller:
+    return users.caller_of(user)
+
+
+def ridge_caller(token: str | None = Depends(bearer), svc: Services = Depends(services)) -> Caller:
+    """A signed-in user, or (no token sent, and the operator allows it) the anonymous caller."""
+    if token or svc.anonymous is None:
+        return users.caller_of(current_user(token, svc))
+    return svc.anonymous

@@ -8,10 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from interfaces.routes.common import Services, current_user, services
+from interfaces.routes.common import Services, services, signed_in
 from tunefleet.bo import pandas_json
 from tunefleet.bo import service as experiments
-from tunefleet.users import User
+from tunefleet.db import Caller
+from tunefleet.space import MAX_VARIABLES
 
 router = APIRouter(tags=["experiments"])
 
@@ -22,12 +23,14 @@ class NewExperiment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    description: str = ""
-    covars: dict[str, dict[str, Any]] = Field(description="{name: {vtype: int|cont|cat, guess, min, max, options}}")
-    model_type: str = "SingleTaskGP"
-    acq_func: str = "ExpectedImprovement"
+    description: str = Field(default="", max_length=10_000)
+    covars: dict[str, dict[str, Any]] = Field(
+        max_length=MAX_VARIABLES, description="{name: {vtype: int|cont|cat, guess, min, max, options}}"
+    )
+    model_type: str = Field(default="SingleTaskGP", max_length=100)
+    acq_func: str = Field(default="ExpectedImprovement", max_length=100)
     maximize: StrictBool = Field(default=True, description="false to minimise the response")
-    seed: StrictInt = 0
+    seed: StrictInt = Field(default=0, ge=0, le=2**32 - 1)
     initial_points: StrictInt = Field(default=5, ge=1, le=1000, description="guess + Sobol points before the GP")
 
 
@@ -36,23 +39,23 @@ class Tell(BaseModel):
 
     covars_tell: Any = Field(description="covariates as pandas to_json (any orient) or JSON rows")
     response_tell: Any = Field(description="one 'Response' column as pandas to_json, or a list of numbers")
-    exp_uuid: str | None = Field(default=None, description="optional; must match the path if given")
+    exp_uuid: str | None = Field(default=None, max_length=64, description="optional; must match the path if given")
 
 
 @router.post("/experiment/new", status_code=201)
-def new(body: NewExperiment, user: User = Depends(current_user), svc: Services = Depends(services)) -> dict:
+def new(body: NewExperiment, caller: Caller = Depends(signed_in), svc: Services = Depends(services)) -> dict:
     spec = experiments.ExperimentSpec(**body.model_dump())
-    return experiments.view(svc.db, experiments.create(svc.db, spec, owner_id=user.id))
+    return experiments.view(svc.db, experiments.create(svc.db, spec, owner_id=caller.user_id))
 
 
 @router.get("/experiment/ask/{exp_uuid}")
 def ask(
     exp_uuid: str,
     n: int = Query(default=1, ge=1, le=64, description="how many points to propose (q)"),
-    user: User = Depends(current_user),
+    caller: Caller = Depends(signed_in),
     svc: Services = Depends(services),
 ) -> dict:
-    exp = experiments.get(svc.db, exp_uuid, user.id)
+    exp = experiments.get(svc.db, exp_uuid, caller)
     proposals = experiments.ask(svc.db, exp, n)
     return {
         "exp_uuid": exp.uuid,
@@ -62,10 +65,10 @@ def ask(
 
 
 @router.post("/experiment/tell/{exp_uuid}")
-def tell(exp_uuid: str, body: Tell, user: User = Depends(current_user), svc: Services = Depends(services)) -> dict:
+def tell(exp_uuid: str, body: Tell, caller: Caller = Depends(signed_in), svc: Services = Depends(services)) -> dict:
     if body.exp_uuid is not None and body.exp_uuid != exp_uuid:
         raise experiments.TellError(f"exp_uuid in the body ({body.exp_uuid}) differs from the path ({exp_uuid})")
-    exp = experiments.get(svc.db, exp_uuid, user.id)
+    exp = experiments.get(svc.db, exp_uuid, caller)
     points = pandas_json.rows(body.covars_tell, "covars_tell", set(exp.covars))
     responses = _responses(body.response_tell)
     experiments.tell(svc.db, exp, points, responses)
@@ -83,13 +86,13 @@ def tell(exp_uuid: str, body: Tell, user: User = Depends(current_user), svc: Ser
 
 
 @router.get("/experiment/{exp_uuid}")
-def show(exp_uuid: str, user: User = Depends(current_user), svc: Services = Depends(services)) -> dict:
-    return experiments.view(svc.db, experiments.get(svc.db, exp_uuid, user.id), with_trials=True)
+def show(exp_uuid: str, caller: Caller = Depends(signed_in), svc: Services = Depends(services)) -> dict:
+    return experiments.view(svc.db, experiments.get(svc.db, exp_uuid, caller), with_trials=True)
 
 
 @router.get("/experiments")
-def mine(user: User = Depends(current_user), svc: Services = Depends(services)) -> list[dict]:
-    return [experiments.view(svc.db, exp) for exp in experiments.list(svc.db, user.id)]
+def mine(caller: Caller = Depends(signed_in), svc: Services = Depends(services)) -> list[dict]:
+    return [experiments.view(svc.db, exp) for exp in experiments.list(svc.db, caller)]
 
 
 def _responses(value: Any) -> list:

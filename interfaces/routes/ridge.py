@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
-from interfaces.routes.common import Services, services
+from interfaces.routes.common import Services, ridge_caller, services
 from interfaces.runs import LaunchError
+from tunefleet.db import Caller
+from tunefleet.errors import AuthError
 from tunefleet.ridge import service as ridge_service
-from tunefleet.ridge.cv import RidgeInputError
+from tunefleet.ridge.cv import MAX_ALPHAS, RidgeInputError
+from tunefleet.validation import MAX_ID
+
+ModelId = Path(ge=1, le=MAX_ID, description="the model's id")
 
 router = APIRouter(tags=["ridge"])
 
@@ -17,13 +22,19 @@ class TrainRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     data: str | None = Field(default=None, description="CSV text with a header row")
-    data_uri: str | None = Field(default=None, description="path or s3:// URI of a CSV too big to send")
-    target: str = Field(min_length=1)
+    data_uri: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="s3:// URI (or path) in this service's data store of a CSV too big to send",
+    )
+    target: str = Field(min_length=1, max_length=1000)
     n_folds: StrictInt = 5
     fit_intercept: StrictBool = True
-    l2_coef: list[float] = Field(default=[1.0], description="L2 coefficients (alphas) to cross-validate")
+    l2_coef: list[float] = Field(
+        default=[1.0], description=f"L2 coefficients (alphas) to cross-validate, at most {MAX_ALPHAS}"
+    )
     shuffle: StrictBool = False
-    random_state: StrictInt | None = None
+    random_state: StrictInt | None = Field(default=None, ge=0, le=2**32 - 1, description="KFold's seed")
 
     @model_validator(mode="after")
     def one_data_source(self):
@@ -41,16 +52,18 @@ class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     data: str = Field(description="CSV text; columns are matched to the model's features by name")
-    model_id: StrictInt | None = Field(default=None, description="optional; must match the path if given")
+    model_id: StrictInt | None = Field(default=None, ge=1, le=MAX_ID, description="optional; must match the path")
 
 
 @router.post("/train", status_code=201)
-def train(request: TrainRequest, svc: Services = Depends(services)) -> dict:
+def train(request: TrainRequest, caller: Caller = Depends(ridge_caller), svc: Services = Depends(services)) -> dict:
     """Store the data and queue a model; training runs as a Prefect flow run."""
     if request.data is not None:
-        model = ridge_service.create(svc.db, svc.store, request.data, request.params())
+        model = ridge_service.create(svc.db, svc.store, request.data, request.params(), caller.user_id)
+    elif caller.anonymous:
+        raise AuthError("data_uri needs a signed-in user; without a token, send the CSV inline as data")
     else:
-        model = ridge_service.create_from_uri(svc.db, svc.settings, request.data_uri, request.params())
+        model = ridge_service.create_from_uri(svc.db, svc.settings, request.data_uri, request.params(), caller.user_id)
     try:
         svc.launcher.submit("ridge", model_id=model.id)
     except LaunchError as exc:
@@ -60,12 +73,17 @@ def train(request: TrainRequest, svc: Services = Depends(services)) -> dict:
 
 
 @router.get("/model/{model_id}")
-def show(model_id: int, svc: Services = Depends(services)) -> dict:
-    return ridge_service.view(ridge_service.get(svc.db, model_id))
+def show(model_id: int = ModelId, caller: Caller = Depends(ridge_caller), svc: Services = Depends(services)) -> dict:
+    return ridge_service.view(ridge_service.get(svc.db, model_id, caller))
 
 
 @router.post("/model/{model_id}/predict")
-def predict(model_id: int, request: PredictRequest, svc: Services = Depends(services)) -> dict:
+def predict(
+    request: PredictRequest,
+    model_id: int = ModelId,
+    caller: Caller = Depends(ridge_caller),
+    svc: Services = Depends(services),
+) -> dict:
     if request.model_id is not None and request.model_id != model_id:
         raise RidgeInputError(f"model_id in the body ({request.model_id}) differs from the path ({model_id})")
-    return {"result": ridge_service.predict(ridge_service.get(svc.db, model_id), request.data)}
+    return {"result": ridge_service.predict(ridge_service.get(svc.db, model_id, caller), request.data)}

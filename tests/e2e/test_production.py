@@ -125,7 +125,9 @@ def forest(stack) -> str:
     frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)]).assign(y=y)
     model = pickle.dumps(RandomForestClassifier(5, max_depth=4, random_state=0).fit(X, y))
     data = frame.to_csv(index=False).encode()
-    benchmarking.upload(stack.database(), stack.store(), "rf-prod", model, data, "y", "classification")
+    benchmarking.upload(
+        stack.database(), stack.store(), "rf-prod", model, data, "y", "classification", trust_pickle=True
+    )
     return "rf-prod"
 
 

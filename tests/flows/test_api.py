@@ -11,6 +11,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 
 from blocks.context import artifact_store, database
 from interfaces.api import create_app
+from tests.support.api import signed_in
 from tests.support.ridge import SEED_CSV
 from tunefleet.ridge import service as ridge_service
 
@@ -18,7 +19,7 @@ from tunefleet.ridge import service as ridge_service
 @pytest.fixture
 def client(backend):
     with TestClient(create_app(backend)) as test_client:
-        yield test_client
+        yield signed_in(test_client, backend)
 
 
 def wait_done(client, model_id, timeout=60):
@@ -57,8 +58,8 @@ def test_seed_example_train_show_predict(client, backend):
     np.testing.assert_allclose(
         [body["model"]["coef"]["b"], body["model"]["coef"]["c"]], search.best_estimator_.coef_, rtol=1e-8
     )
-    assert body["artifact_uri"] and body["flow_run_id"]
-    assert artifact_store(backend).exists(body["artifact_uri"])
+    assert body["flow_run_id"] and "artifact_uri" not in body  # answers name no server paths
+    assert artifact_store(backend).exists(ridge_service.get(database(backend), body["model_id"]).artifact_uri)
 
     predicted = client.post(
         f"/model/{body['model_id']}/predict", json={"data": "c,b\n0.0,2.0\n7.0,1.0\n", "model_id": body["model_id"]}
@@ -141,7 +142,8 @@ def test_failed_training_records_its_reason_and_no_model(client, backend):
     body = wait_done(client, response.json()["model_id"])
     assert body["status"] == "failed"
     assert "non-numeric columns: b" in body["error"]
-    assert body["model"] is None and body["cv_results"] == [] and body["artifact_uri"] is None
+    assert body["model"] is None and body["cv_results"] == []
+    assert ridge_service.get(database(backend), body["model_id"]).artifact_uri is None
     response = client.post(f"/model/{body['model_id']}/predict", json={"data": "b\n1"})
     assert response.status_code == 409 and "is failed" in response.json()["error"]
 
@@ -169,7 +171,7 @@ def test_training_by_uri_and_restart_recovery(backend):
     uri = store.put_bytes("incoming/big.csv", SEED_CSV.encode())
     orphan = ridge_service.create_from_uri(db, backend, uri, ridge_service.TrainParams("a", 3, [0.5, 5.0]))
     with TestClient(create_app(backend)) as client:
-        body = wait_done(client, orphan.id)
+        body = wait_done(signed_in(client, backend, "admin@test.com", "admin"), orphan.id)  # the operator's model
     assert body["status"] == "succeeded", body["error"]
     assert body["best_alpha"] in (0.5, 5.0)
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from blocks.context import database
 from interfaces.api import create_app
-from tunefleet import auth, users
+from tests.support.api import PASSWORD, bearer, login
+from tunefleet import auth
 from tunefleet.db.columns import utcnow
 
 SEED_EXPERIMENT = {
@@ -26,25 +26,12 @@ SEED_EXPERIMENT = {
     "model_type": "SingleTaskGP",
     "acq_func": "ExpectedImprovement",
 }
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 def client(backend):
     with TestClient(create_app(backend)) as test_client:
         yield test_client
-
-
-def login(client, backend, email="test@test.com") -> dict:
-    if users.by_email(database(backend), email) is None:
-        users.create(database(backend), email, PASSWORD)
-    response = client.post("/auth/token", data={"username": email, "password": PASSWORD})
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def bearer(tokens: dict) -> dict:
-    return {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 @pytest.fixture

@@ -19,31 +19,46 @@ import hashlib
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from tunefleet import validation
 from tunefleet.bench.errors import BenchError
-from tunefleet.bench.models import ModelInfo, describe, load_model, read_validation_csv
+from tunefleet.bench.models import ModelInfo, describe, dump_model, load_model, read_validation_csv
 from tunefleet.bench.registry import BenchmarkConfig
 from tunefleet.bench.tables import BenchmarkCell, BenchmarkRun, CellStatus, InferenceModel
-from tunefleet.db import Database, RecordNotFound
+from tunefleet.db import OPERATOR, Caller, Database, RecordNotFound, visible
 from tunefleet.db.columns import Status, utcnow
 from tunefleet.errors import Conflict
 from tunefleet.storage import ArtifactStore
 from tunefleet.validation import is_name
 
+MODEL_SUFFIX = {"scikit-learn": "skops", "onnx": "onnx"}  # the stored file of each framework's models
+
 
 def upload(
-    db: Database, store: ArtifactStore, name: str, model_bytes: bytes, data: bytes, target: str, task: str
+    db: Database,
+    store: ArtifactStore,
+    name: str,
+    model_bytes: bytes,
+    data: bytes,
+    target: str,
+    task: str,
+    owner_id: int | None = None,
+    trust_pickle: bool = False,
 ) -> InferenceModel:
-    """Check a model and its validation CSV together, store both, record the model's description."""
+    """Check a model and its validation CSV together, store both, record the model's description
+    (``owner_id``'s: a name is unique among its owner's models). The model is stored in its safe
+    format (skops, or ONNX as uploaded), so nothing re-reads uploaded pickle bytes;
+    ``trust_pickle`` (the operator's CLI only) lets a pickle or joblib file be loaded once."""
     if not is_name(name):
         raise BenchError(f"model name {name!r} must be 1-100 letters, digits, '_', '.', '-' (starting alphanumeric)")
-    if _model_named(db, name) is not None:
+    if _models_named(db, name, owner_id):
         raise Conflict(f"a model named {name!r} exists already")
-    model = load_model(model_bytes)
+    model = load_model(model_bytes, trust_pickle=trust_pickle)
     X, y, features = read_validation_csv(data, target, model)
     info = describe(model, X, y, task, size_bytes=len(model_bytes))
     digest = hashlib.sha256(model_bytes).hexdigest()
     folder = f"models/{name}/{digest[:16]}"
     record = InferenceModel(
+        owner_id=owner_id,
         name=name,
         task=info.task,
         framework=info.framework,
@@ -54,7 +69,7 @@ def upload(
         class_distribution=info.class_distribution,
         size_bytes=info.size_bytes,
         sha256=digest,
-        model_uri=store.put_bytes(f"{folder}/model.pkl", model_bytes),
+        model_uri=store.put_bytes(f"{folder}/model.{MODEL_SUFFIX[info.framework]}", dump_model(model)),
         data_uri=store.put_bytes(f"{folder}/validation.csv", data),
         target=target,
         properties={"family": info.family, "features": features, "target_summary": info.target_summary},
@@ -65,24 +80,39 @@ def upload(
         raise Conflict(f"a model named {name!r} exists already") from exc
 
 
-def _model_named(db: Database, name: str) -> InferenceModel | None:
+def _models_named(db: Database, name: str, owner_id: int | None = None, caller: Caller | None = None):
+    """The models called ``name``: ``owner_id``'s, or (``caller``) those the caller may see."""
+    query = select(InferenceModel).where(InferenceModel.name == name).order_by(InferenceModel.id)
+    if caller is not None:
+        query = visible(query, InferenceModel, caller)
+    else:
+        query = query.where(
+            InferenceModel.owner_id.is_(None) if owner_id is None else InferenceModel.owner_id == owner_id
+        )
     with db.session() as session:
-        return session.exec(select(InferenceModel).where(InferenceModel.name == name)).first()
+        return session.exec(query).all()
 
 
-def get_model(db: Database, ref: str | int) -> InferenceModel:
-    """A model by id or by name."""
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        return db.get(InferenceModel, int(ref))
-    found = _model_named(db, ref)
-    if found is None:
+def get_model(db: Database, ref: str | int, caller: Caller = OPERATOR) -> InferenceModel:
+    """A model ``caller`` may see, by id or by name (a name several owners use needs the id)."""
+    if validation.is_int(ref) or (isinstance(ref, str) and ref.isascii() and ref.isdigit()):  # "12": an id
+        model_id = validation.as_id(ref)
+        if model_id is None:
+            raise RecordNotFound("there is no model with that id")
+        return db.get(InferenceModel, model_id, caller)
+    found = _models_named(db, ref, caller=caller)
+    if not found:
         raise RecordNotFound(f"there is no model named {ref!r}")
-    return found
+    if len(found) > 1:
+        raise Conflict(
+            f"{len(found)} models are named {ref!r} (ids {', '.join(str(m.id) for m in found)}); give the id"
+        )
+    return found[0]
 
 
-def list_models(db: Database) -> list[InferenceModel]:
+def list_models(db: Database, caller: Caller = OPERATOR) -> list[InferenceModel]:
     with db.session() as session:
-        return session.exec(select(InferenceModel).order_by(InferenceModel.id)).all()
+        return session.exec(visible(select(InferenceModel).order_by(InferenceModel.id), InferenceModel, caller)).all()
 
 
 def info(record: InferenceModel) -> ModelInfo:
@@ -102,18 +132,24 @@ def info(record: InferenceModel) -> ModelInfo:
     )
 
 
-def create(db: Database, record: InferenceModel, config: dict | None) -> BenchmarkRun:
-    """Queue a benchmark run of ``record``; the config is checked (and completed with defaults) first."""
-    checked = BenchmarkConfig.from_dict(config or {})
-    return db.add(BenchmarkRun(model_id=record.id, config=checked.to_dict()))
+def create(
+    db: Database, record: InferenceModel, config: dict | None, allowed_tests: frozenset[str] = frozenset()
+) -> BenchmarkRun:
+    """Queue a benchmark run of ``record`` (its owner's run); the config is checked (and completed
+    with defaults) first. Its entries are the built-in platforms, and the ``module:Class`` tests of
+    ``allowed_tests`` (the operator's allow-list: the CLI and admins)."""
+    checked = BenchmarkConfig.from_dict(config or {}, allowed_tests=allowed_tests)
+    return db.add(BenchmarkRun(owner_id=record.owner_id, model_id=record.id, config=checked.to_dict()))
 
 
-def get(db: Database, run_id: int) -> BenchmarkRun:
-    return db.get(BenchmarkRun, run_id)
+def get(db: Database, run_id: int, caller: Caller = OPERATOR) -> BenchmarkRun:
+    return db.get(BenchmarkRun, run_id, caller)
 
 
-def list(db: Database, model_id: int | None = None, status: set[Status] | None = None) -> list[BenchmarkRun]:  # noqa: A001
-    query = select(BenchmarkRun).order_by(BenchmarkRun.id)
+def list(  # noqa: A001 (the verb)
+    db: Database, model_id: int | None = None, status: set[Status] | None = None, caller: Caller = OPERATOR
+) -> list[BenchmarkRun]:
+    query = visible(select(BenchmarkRun).order_by(BenchmarkRun.id), BenchmarkRun, caller)
     if model_id is not None:
         query = query.where(BenchmarkRun.model_id == model_id)
     if status:
@@ -168,12 +204,26 @@ def cells(db: Database, run_id: int, hardware: str | None = None) -> list[Benchm
         return session.exec(query).all()
 
 
-def model_view(record: InferenceModel) -> dict:
-    return record.model_dump(mode="json")
+_INTERNAL_MODEL_FIELDS = {"model_uri", "data_uri"}
 
 
-def view(db: Database, record: BenchmarkRun, with_cells: bool = True) -> dict:
+def model_view(record: InferenceModel, internal: bool = False) -> dict:
+    """A model's record as JSON; its URIs in the store only ``internal``ly (the CLI)."""
+    return record.model_dump(mode="json", exclude=None if internal else _INTERNAL_MODEL_FIELDS)
+
+
+_INTERNAL_CELL_METRICS = {"artifact", "machine"}  # a store URI; the measuring host's name and setup
+
+
+def view(db: Database, record: BenchmarkRun, with_cells: bool = True, internal: bool = False) -> dict:
+    """A run as JSON, with its cells; the store's URIs and the measuring machine only ``internal``ly
+    (the CLI): API answers name no server paths."""
     view = record.model_dump(mode="json")
+    if view["report"] and not internal:
+        view["report"] = {k: v for k, v in view["report"].items() if not k.endswith("_uri")}
     if with_cells:
         view["cells"] = [cell.model_dump(mode="json", exclude={"run_id"}) for cell in cells(db, record.id)]
+        for cell in view["cells"] if not internal else ():
+            if cell["metrics"]:
+                cell["metrics"] = {k: v for k, v in cell["metrics"].items() if k not in _INTERNAL_CELL_METRICS}
     return view

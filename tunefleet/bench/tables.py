@@ -16,10 +16,12 @@ class InferenceModel(SQLModel, table=True):
     """A trained model uploaded for benchmarking, with the validation set it is judged on."""
 
     __tablename__ = "inference_models"
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_inference_models_owner_id_name"),)
     __record_name__ = "model"
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(unique=True, index=True)
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)  # None: the operator's
+    name: str = Field(index=True)  # unique among its owner's models
     task: str  # classification | regression
     framework: str
     model_type: str
@@ -43,6 +45,7 @@ class BenchmarkRun(SQLModel, table=True):
     __record_name__ = "benchmark run"
 
     id: int | None = Field(default=None, primary_key=True)
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)  # None: the operator's
     model_id: int = Field(foreign_key="inference_models.id", index=True)
     status: Status = Field(default=Status.queued, index=True)
     config: dict[str, Any] = Field(sa_column=json_column(nullable=False))

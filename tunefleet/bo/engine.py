@@ -134,6 +134,8 @@ class Optimizer:
         _check_count("q", q)
         if not validation.is_int(seed):
             raise InvalidInput(f"seed must be an integer, got {seed!r}")
+        if not 0 <= seed < 2**32:
+            raise InvalidInput(f"seed must be in [0, 2**32), got {seed!r}")
         self.space = space
         self.model = model
         self.acquisition = acquisition

@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from tunefleet import validation
 from tunefleet.bo.tables import Experiment, Trial, TrialStatus
-from tunefleet.db import Database, RecordNotFound
+from tunefleet.db import OPERATOR, Caller, Database, RecordNotFound, visible
 from tunefleet.db.columns import utcnow
 from tunefleet.errors import Conflict, InvalidInput
 from tunefleet.space import Space
@@ -71,22 +71,19 @@ def create(db: Database, spec: ExperimentSpec, owner_id: int | None = None) -> E
     )
 
 
-def get(db: Database, exp_uuid: str, owner_id: int | None = None) -> Experiment:
-    """The experiment ``exp_uuid`` if ``owner_id`` owns it; another user's is reported as missing."""
+def get(db: Database, exp_uuid: str, caller: Caller = OPERATOR) -> Experiment:
+    """The experiment ``exp_uuid`` if ``caller`` may see it; another user's is reported as missing."""
     with db.session() as session:
         found = session.exec(select(Experiment).where(Experiment.uuid == exp_uuid)).first()
-    if found is None or (owner_id is not None and found.owner_id != owner_id):
+    if found is None or not caller.owns(found.owner_id):
         raise RecordNotFound(f"there is no experiment {exp_uuid}")
     return found
 
 
-def list(db: Database, owner_id: int | None = None) -> list[Experiment]:  # noqa: A001 (the verb)
-    """The experiments of ``owner_id`` (None: every experiment, for the operator), by id."""
-    query = select(Experiment).order_by(Experiment.id)
-    if owner_id is not None:
-        query = query.where(Experiment.owner_id == owner_id)
+def list(db: Database, caller: Caller = OPERATOR) -> list[Experiment]:  # noqa: A001 (the verb)
+    """The experiments ``caller`` may see, by id."""
     with db.session() as session:
-        return session.exec(query).all()
+        return session.exec(visible(select(Experiment).order_by(Experiment.id), Experiment, caller)).all()
 
 
 def trials(db: Database, exp: Experiment, status: TrialStatus | None = TrialStatus.complete) -> list[Trial]:

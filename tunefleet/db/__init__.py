@@ -5,13 +5,17 @@ capability keeps its tables in its own ``tables.py`` and its queries in its ``se
 this package knows none of them. The schema is owned by the Alembic migrations in
 ``tunefleet/db/migrations``; ``open_database`` upgrades it on first use.
 
-A table names its records in messages with ``__record_name__`` ("model", "sweep", ...).
+A table names its records in messages with ``__record_name__`` ("model", "sweep", ...). A table
+with an ``owner_id`` column holds records of one user each: ``get`` and ``visible`` take the
+``Caller`` a request acts as, and another user's record is reported missing, as if it were not
+there (``OPERATOR``, the CLI, sees every record).
 """
 
 from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, TypeVar
@@ -35,6 +39,28 @@ class RecordNotFound(NotFound):
 
 class StatusConflict(Conflict):
     """A record is not in a state that allows the requested change."""
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who a query acts for: a user (``user_id``; ``admin`` sees every record; ``anonymous``: the
+    caller without a token that the operator let in), or the operator."""
+
+    user_id: int | None
+    admin: bool = False
+    anonymous: bool = False
+
+    def owns(self, owner_id: int | None) -> bool:
+        return self.admin or (self.user_id is not None and owner_id == self.user_id)
+
+
+OPERATOR = Caller(None, admin=True)
+"""The operator's CLI, flows and workers: every record."""
+
+
+def visible(query, table: type[SQLModel], caller: Caller):
+    """``query`` narrowed to the records of ``table`` that ``caller`` may see."""
+    return query if caller.admin else query.where(table.owner_id == caller.user_id)
 
 
 def record_name(table: type[SQLModel]) -> str:
@@ -62,11 +88,12 @@ class Database:
             session.refresh(record)
             return record
 
-    def get(self, table: type[Record], record_id: int) -> Record:
-        """The record of ``table`` with ``record_id``; RecordNotFound names the table's records."""
+    def get(self, table: type[Record], record_id: int, caller: Caller = OPERATOR) -> Record:
+        """The record of ``table`` with ``record_id``, if ``caller`` may see it; RecordNotFound otherwise
+        (the same answer for another user's record as for none)."""
         with self.session() as session:
             record = session.get(table, record_id)
-        if record is None:
+        if record is None or not caller.owns(getattr(record, "owner_id", caller.user_id)):
             raise RecordNotFound(f"there is no {record_name(table)} with id={record_id}")
         return record
 

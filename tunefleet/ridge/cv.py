@@ -22,6 +22,9 @@ import numpy as np
 from tunefleet import validation
 from tunefleet.errors import InvalidInput
 
+MAX_FOLDS = 1000  # folds of a CV (each costs one eigendecomposition)
+MAX_ALPHAS = 1000  # L2 coefficients of one training
+
 # Above this condition number of (G + alpha I) the Gram path loses more digits than we
 # accept (float64 keeps ~16; the Gram matrix squares the data's condition number).
 GRAM_CONDITION_LIMIT = 1e8
@@ -58,10 +61,14 @@ def validate_params(n_rows: int | None, n_folds: int, alphas) -> list[float]:
         raise RidgeInputError(f"n_folds must be an integer, got {n_folds!r}")
     if n_folds < 2:
         raise RidgeInputError(f"n_folds must be at least 2, got {n_folds}")
+    if n_folds > MAX_FOLDS:
+        raise RidgeInputError(f"n_folds must be at most {MAX_FOLDS}, got {n_folds}")
     if n_rows is not None and n_folds > n_rows:
         raise RidgeInputError(f"n_folds={n_folds} is greater than the number of rows ({n_rows})")
     if alphas is None or len(alphas) == 0:
         raise RidgeInputError("l2_coef must list at least one value")
+    if len(alphas) > MAX_ALPHAS:
+        raise RidgeInputError(f"l2_coef must list at most {MAX_ALPHAS} values, got {len(alphas)}")
     values = []
     for alpha in alphas:
         if not validation.is_real(alpha):
@@ -114,12 +121,19 @@ def ridge_cv(
     best = int(np.argmin(fold_mse.mean(axis=1)))
     all_rows = partial(shift.rows, X, y, np.arange(len(y)))
     coef, intercepts = _solve(total, alpha_arr[best : best + 1], fit_intercept, all_rows)
+    intercept = float(intercepts[0] + shift.y - shift.x @ coef[:, 0])
+    if not (np.isfinite(fold_mse).all() and np.isfinite(coef).all() and np.isfinite(intercept)):
+        # finite data whose squares or products overflow float64 (|values| near 1e154 and above)
+        raise RidgeInputError(
+            f"the data's numbers overflow float64 in ridge's sums (largest |value| {np.abs(X).max(initial=0):.3g} "
+            f"in X, {np.abs(y).max(initial=0):.3g} in the target); scale the columns down"
+        )
     return RidgeCVResult(
         alphas=alphas,
         fold_mse=fold_mse,
         best_alpha=alphas[best],
         coef=coef[:, 0],
-        intercept=float(intercepts[0] + shift.y - shift.x @ coef[:, 0]),
+        intercept=intercept,
         fold_sizes=[len(f) for f in folds],
     )
 

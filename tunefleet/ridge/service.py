@@ -20,11 +20,11 @@ import numpy as np
 from sqlmodel import select
 
 from tunefleet import tabular
-from tunefleet.db import Database, StatusConflict
+from tunefleet.db import OPERATOR, Caller, Database, StatusConflict, visible
 from tunefleet.db.columns import Status, utcnow
 from tunefleet.ridge import cv
 from tunefleet.ridge.tables import Dataset, RidgeModel
-from tunefleet.storage import ArtifactStore, open_uri
+from tunefleet.storage import ArtifactStore, read_data, read_header
 
 log = logging.getLogger(__name__)
 
@@ -46,33 +46,35 @@ class TrainingData:
     features: list[str]
 
 
-def create(db: Database, store: ArtifactStore, data: str | bytes, params: TrainParams) -> RidgeModel:
-    """Validate inline CSV and the parameters, store the data, queue a model."""
+def create(
+    db: Database, store: ArtifactStore, data: str | bytes, params: TrainParams, owner_id: int | None = None
+) -> RidgeModel:
+    """Validate inline CSV and the parameters, store the data, queue a model of ``owner_id``."""
     frame = tabular.read_csv(data)
     X, _, _ = tabular.training_matrix(frame, params.target)
     cv.validate_params(len(X), params.n_folds, params.l2_coef)
     raw = data.encode() if isinstance(data, str) else data
     digest = hashlib.sha256(raw).hexdigest()
     uri = store.put_bytes(f"datasets/{digest}.csv", raw)  # content-addressed: same bytes, one copy
-    dataset = db.add(Dataset(uri=uri, sha256=digest, n_rows=len(frame), columns=[*frame.columns]))
+    dataset = db.add(Dataset(owner_id=owner_id, uri=uri, sha256=digest, n_rows=len(frame), columns=[*frame.columns]))
     return _queue(db, dataset, params)
 
 
-def create_from_uri(db: Database, settings, uri: str, params: TrainParams) -> RidgeModel:
+def create_from_uri(db: Database, settings, uri: str, params: TrainParams, owner_id: int | None = None) -> RidgeModel:
     """Queue a model on data referenced by URI (too big for a request); only its header is read now."""
     cv.validate_params(None, params.n_folds, params.l2_coef)  # the row count is known once the flow reads it
-    with open_uri(uri, settings, "rt") as handle:
-        header = handle.readline()
+    header = read_header(uri, settings)
     columns = [name.strip() for name in header.strip().split(",")] if header.strip() else []
     if params.target not in columns:
         raise tabular.TabularError(f"target column {params.target!r} is not in the header of {uri}")
-    dataset = db.add(Dataset(uri=uri, columns=columns))
+    dataset = db.add(Dataset(owner_id=owner_id, uri=uri, columns=columns))
     return _queue(db, dataset, params)
 
 
 def _queue(db: Database, dataset: Dataset, params: TrainParams) -> RidgeModel:
     model = db.add(
         RidgeModel(
+            owner_id=dataset.owner_id,
             dataset_id=dataset.id,
             target=params.target,
             n_folds=params.n_folds,
@@ -86,13 +88,15 @@ def _queue(db: Database, dataset: Dataset, params: TrainParams) -> RidgeModel:
     return model
 
 
-def get(db: Database, model_id: int) -> RidgeModel:
-    return db.get(RidgeModel, model_id)
+def get(db: Database, model_id: int, caller: Caller = OPERATOR) -> RidgeModel:
+    return db.get(RidgeModel, model_id, caller)
 
 
-def list(db: Database, status: set[Status] | None = None) -> list[RidgeModel]:  # noqa: A001 (the verb)
-    """Every model (with ``status``: those in it), by id."""
-    query = select(RidgeModel).order_by(RidgeModel.id)
+def list(  # noqa: A001 (the verb)
+    db: Database, status: set[Status] | None = None, caller: Caller = OPERATOR
+) -> list[RidgeModel]:
+    """The models ``caller`` may see (with ``status``: those in it), by id."""
+    query = visible(select(RidgeModel).order_by(RidgeModel.id), RidgeModel, caller)
     if status:
         query = query.where(RidgeModel.status.in_(status))
     with db.session() as session:
@@ -115,8 +119,7 @@ def start(db: Database, model_id: int, flow_run_id: str | None = None) -> RidgeM
 
 def load_training_data(db: Database, settings, model: RidgeModel) -> TrainingData:
     dataset = db.get(Dataset, model.dataset_id)
-    with open_uri(dataset.uri, settings, "rb") as handle:
-        frame = tabular.read_csv(handle.read())
+    frame = tabular.read_csv(read_data(dataset.uri, settings))
     X, y, features = tabular.training_matrix(frame, model.target)
     return TrainingData(X, y, features)
 
@@ -186,11 +189,15 @@ def predict(model: RidgeModel, data: str | bytes) -> list[float]:
     features = model.model["features"]
     X = tabular.feature_matrix(tabular.read_csv(data), features)
     coef = np.array([model.model["coef"][name] for name in features])
-    return cv.predict(X, coef, model.model["intercept"]).tolist()
+    predictions = cv.predict(X, coef, model.model["intercept"])
+    if not np.isfinite(predictions).all():
+        raise tabular.TabularError("predictions overflow float64 for these rows; their values are too large")
+    return predictions.tolist()
 
 
-def view(model: RidgeModel) -> dict:
-    """The JSON shape of a model for the API and CLI (the seed's, plus status and timings)."""
+def view(model: RidgeModel, internal: bool = False) -> dict:
+    """The JSON shape of a model for the API and CLI (the seed's, plus status and timings); the
+    artifact's URI only ``internal``ly (the CLI): API answers name no server paths."""
     document = None
     if model.model is not None:
         document = {"intercept": model.model["intercept"], "coef": model.model["coef"]}
@@ -205,9 +212,9 @@ def view(model: RidgeModel) -> dict:
         "best_alpha": model.best_alpha,
         "model": document,
         "cv_results": model.cv_results or [],
-        "artifact_uri": model.artifact_uri,
         "flow_run_id": model.flow_run_id,
         "created_at": model.created_at.isoformat() if model.created_at else None,
         "started_at": model.started_at.isoformat() if model.started_at else None,
         "finished_at": model.finished_at.isoformat() if model.finished_at else None,
+        **({"artifact_uri": model.artifact_uri} if internal else {}),
     }

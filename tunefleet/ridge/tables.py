@@ -15,6 +15,7 @@ class Dataset(SQLModel, table=True):
     __record_name__ = "dataset"
 
     id: int | None = Field(default=None, primary_key=True)
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)  # None: the operator's
     uri: str
     sha256: str | None = Field(default=None, index=True)  # None for data referenced by URI
     n_rows: int | None = None  # None until a referenced dataset has been read
@@ -27,6 +28,7 @@ class RidgeModel(SQLModel, table=True):
     __record_name__ = "model"
 
     id: int | None = Field(default=None, primary_key=True)
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)  # None: the operator's
     status: Status = Field(default=Status.queued, index=True)
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))

@@ -66,11 +66,13 @@ from tunefleet.space.distributions import LogNormal, LogUniform, Normal, QLogNor
 from tunefleet.space.kinds import KINDS, METHODS, VARIABLE_KINDS
 from tunefleet.space.space import Space
 from tunefleet.space.uniform import Categorical, Continuous, Integer
-from tunefleet.space.variable import GRID_LIMIT, NORMAL_TAIL, SpaceError, Variable
+from tunefleet.space.variable import GRID_LIMIT, MAX_OPTIONS, MAX_VARIABLES, NORMAL_TAIL, SpaceError, Variable
 
 __all__ = [
     "GRID_LIMIT",
     "KINDS",
+    "MAX_OPTIONS",
+    "MAX_VARIABLES",
     "METHODS",
     "NORMAL_TAIL",
     "VARIABLE_KINDS",

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tunefleet.space.variable import GRID_LIMIT, SpaceError, Variable
+from tunefleet.space.variable import GRID_LIMIT, MAX_VARIABLES, SpaceError, Variable
 from tunefleet.space.vocabularies import parse_auptimizer_parameter, parse_hpogrid_variable, parse_variable
 
 
@@ -23,6 +23,8 @@ class Space:
     def __post_init__(self):
         if not self.variables:
             raise SpaceError("covars: the space has no variables")
+        if len(self.variables) > MAX_VARIABLES:
+            raise SpaceError(f"covars: the space has {len(self.variables)} variables, more than {MAX_VARIABLES}")
         by_name = {}
         for variable in self.variables:
             if variable.name in by_name:

@@ -10,7 +10,15 @@ from typing import ClassVar
 
 import numpy as np
 
-from tunefleet.space.variable import Fields, SpaceError, Variable, article, check_grid_count, checked_guess
+from tunefleet.space.variable import (
+    MAX_OPTIONS,
+    Fields,
+    SpaceError,
+    Variable,
+    article,
+    check_grid_count,
+    checked_guess,
+)
 from tunefleet.validation import is_finite, is_real
 
 
@@ -121,6 +129,8 @@ class Categorical(Variable):
             raise fields.error(
                 f"{article(fields.kind)} {fields.kind} variable needs a non-empty list of {fields.label('options')}"
             )
+        if len(options) > MAX_OPTIONS:
+            raise fields.error(f"{fields.label('options')}: {len(options)} are more than {MAX_OPTIONS}")
         for option in options:
             if not isinstance(option, (str, bool, Real)) or (is_real(option) and not is_finite(option)):
                 raise fields.error(

@@ -24,6 +24,11 @@ NORMAL_TAIL = 6.0
 STANDARD_NORMAL = NormalDist()
 U_TAIL = STANDARD_NORMAL.cdf(-NORMAL_TAIL)
 
+MAX_VARIABLES = 1000
+"""The most variables a space holds (a GP over more would not learn anything)."""
+MAX_OPTIONS = 10_000
+"""The most options of a categorical variable."""
+
 GRID_LIMIT = 100_000
 """The most values ``grid_values`` lists, and the most points ``grid_points`` makes."""
 

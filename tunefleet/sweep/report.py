@@ -192,8 +192,11 @@ def to_json(trials: Iterable[Mapping], metric: str, mode: str, *, indent: int | 
 def to_csv(
     trials: Iterable[Mapping], metric: str, mode: str = "min", extra_metrics: Sequence[str] | None = None
 ) -> str:
-    """The rows of ``rows`` as CSV text, with a header."""
-    return _frame(trials, metric, mode, extra_metrics).to_csv(index=False)
+    """The rows of ``rows`` as CSV text, with a header; text that a spreadsheet would run as a formula
+    (a config value, an error line) is neutralised (``tabular.safe_csv``)."""
+    from tunefleet.tabular import safe_csv
+
+    return safe_csv(_frame(trials, metric, mode, extra_metrics))
 
 
 def to_html(

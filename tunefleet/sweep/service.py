@@ -31,6 +31,7 @@ from tunefleet.sweep import configs
 from tunefleet.sweep import report as sweep_report
 from tunefleet.sweep.configs import ConfigError, SweepConfig
 from tunefleet.sweep.tables import Sweep, SweepConfigRecord, SweepStatus, SweepTrial, SweepTrialStatus
+from tunefleet.validation import as_id
 
 FINISHED = (SweepTrialStatus.complete, SweepTrialStatus.failed, SweepTrialStatus.stopped)
 CONFIG_KINDS = ("search_space", "hpo_config", "model_config", "compute_config")
@@ -201,7 +202,12 @@ def latest(db: Database, project: str) -> Sweep:
 def find(db: Database, project_or_id: str | int) -> Sweep:
     """A sweep by id (digits), or a project's latest sweep."""
     text = str(project_or_id)
-    return get(db, int(text)) if text.isdigit() else latest(db, text)
+    if text.isascii() and text.isdigit():
+        sweep_id = as_id(text)
+        if sweep_id is None:
+            raise RecordNotFound(f"there is no sweep with id={text[:30]}")
+        return get(db, sweep_id)
+    return latest(db, text)
 
 
 def set_sweep(db: Database, sweep_id: int, **values) -> Sweep:

@@ -50,6 +50,7 @@ class Sweep(SQLModel, table=True):
     __record_name__ = "sweep"
 
     id: int | None = Field(default=None, primary_key=True)
+    owner_id: int | None = Field(default=None, foreign_key="users.id", index=True)  # None: the operator's
     project: str = Field(index=True)
     config: dict[str, Any] = Field(sa_column=json_column(nullable=False))  # SweepConfig.to_dict()
     status: SweepStatus = Field(default=SweepStatus.queued, index=True)
