@@ -1,11 +1,13 @@
 """Uploaded models and benchmark runs: what the benchmark flow, the HTTP API and the CLI share.
 
 An upload is checked whole before anything is stored (the model loads, fits its task,
-and its validation data has the model's features and labels); then its bytes go to the
-artifact store and its description to an ``InferenceModel`` record. A benchmark run is a
-``BenchmarkRun`` record (queued → running → succeeded | failed) whose cells, measured or
-skipped with a reason, are ``BenchmarkCell`` records, one per hardware × platform ×
-optimisation — written once, so a re-run of the same run measures only what is missing.
+and its validation data has the model's features and labels); then the model goes to the
+artifact store as skops or ONNX (``models.dump_model``, never the uploaded pickle, so the
+benchmark reads it back without running code) and its description to an ``InferenceModel``
+record. A benchmark run is a ``BenchmarkRun`` record (queued → running → succeeded | failed)
+whose cells, measured or skipped with a reason, are ``BenchmarkCell`` records, one per
+hardware × platform × optimisation — written once, so a re-run of the same run measures
+only what is missing.
 Nothing here knows about Prefect.
 
 Verbs: models ``upload``, ``get_model``, ``list_models``, ``model_view``; runs ``create``,
@@ -15,12 +17,13 @@ Verbs: models ``upload``, ``get_model``, ``list_models``, ``model_view``; runs `
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from tunefleet.bench.errors import BenchError
-from tunefleet.bench.models import ModelInfo, describe, load_model, read_validation_csv
+from tunefleet.bench.models import ModelInfo, describe, dump_model, load_model, model_format, read_validation_csv
 from tunefleet.bench.registry import BenchmarkConfig
 from tunefleet.bench.tables import BenchmarkCell, BenchmarkRun, CellStatus, InferenceModel
 from tunefleet.db import Database, RecordNotFound
@@ -31,16 +34,27 @@ from tunefleet.validation import is_name
 
 
 def upload(
-    db: Database, store: ArtifactStore, name: str, model_bytes: bytes, data: bytes, target: str, task: str
+    db: Database,
+    store: ArtifactStore,
+    name: str,
+    model_bytes: bytes,
+    data: bytes,
+    target: str,
+    task: str,
+    trust_pickle: bool = False,
 ) -> InferenceModel:
-    """Check a model and its validation CSV together, store both, record the model's description."""
+    """Check a model and its validation CSV together, store both, record the model's description.
+
+    ``trust_pickle`` lets a pickle or joblib file load (it runs code): for the operator's CLI only.
+    """
     if not is_name(name):
         raise BenchError(f"model name {name!r} must be 1-100 letters, digits, '_', '.', '-' (starting alphanumeric)")
     if _model_named(db, name) is not None:
         raise Conflict(f"a model named {name!r} exists already")
-    model = load_model(model_bytes)
+    model = load_model(model_bytes, trust_pickle=trust_pickle)
     X, y, features = read_validation_csv(data, target, model)
     info = describe(model, X, y, task, size_bytes=len(model_bytes))
+    stored = dump_model(model)
     digest = hashlib.sha256(model_bytes).hexdigest()
     folder = f"models/{name}/{digest[:16]}"
     record = InferenceModel(
@@ -54,7 +68,7 @@ def upload(
         class_distribution=info.class_distribution,
         size_bytes=info.size_bytes,
         sha256=digest,
-        model_uri=store.put_bytes(f"{folder}/model.pkl", model_bytes),
+        model_uri=store.put_bytes(f"{folder}/model.{model_format(stored)}", stored),
         data_uri=store.put_bytes(f"{folder}/validation.csv", data),
         target=target,
         properties={"family": info.family, "features": features, "target_summary": info.target_summary},
@@ -102,9 +116,14 @@ def info(record: InferenceModel) -> ModelInfo:
     )
 
 
-def create(db: Database, record: InferenceModel, config: dict | None) -> BenchmarkRun:
-    """Queue a benchmark run of ``record``; the config is checked (and completed with defaults) first."""
-    checked = BenchmarkConfig.from_dict(config or {})
+def create(
+    db: Database, record: InferenceModel, config: dict | None, allowed_tests: Collection[str] = ()
+) -> BenchmarkRun:
+    """Queue a benchmark run of ``record``; the config is checked (and completed with defaults) first.
+
+    ``allowed_tests`` is the operator's allow-list of ``module:Class`` benchmark tests beyond the built-in ones.
+    """
+    checked = BenchmarkConfig.from_dict(config or {}, allowed_tests=allowed_tests)
     return db.add(BenchmarkRun(model_id=record.id, config=checked.to_dict()))
 
 
