@@ -98,9 +98,9 @@ def test_memory_is_measured_in_a_separate_process(tmp_path):
         )
 
 
-def _config(**overrides) -> BenchmarkConfig:
+def _config(allowed_tests=(), **overrides) -> BenchmarkConfig:
     data = {"batch_sizes": [1, 8], "timing": FAST.__dict__, "memory": False, **overrides}
-    return BenchmarkConfig.from_dict(data)
+    return BenchmarkConfig.from_dict(data, allowed_tests=allowed_tests)
 
 
 def test_run_cell_returns_every_documented_field(tmp_path):
@@ -122,11 +122,8 @@ def test_run_cell_returns_every_documented_field(tmp_path):
 
 
 def test_run_cell_records_a_failing_adapter_instead_of_raising(tmp_path):
-    config = _config(
-        entries=[
-            {"name": "broken", "test": "tests.core.test_bench_registry:ConstantPlatform", "params": {"fail": True}}
-        ]
-    )
+    constant = "tests.core.test_bench_registry:ConstantPlatform"
+    config = _config(entries=[{"name": "broken", "test": constant, "params": {"fail": True}}], allowed_tests=[constant])
     cell = plan(config, info("rf_binary"), ["cpu"]).cells[0]
     c = case("rf_binary")
     result = run_cell(cell, candidate("rf_binary"), c.X, c.y, config, tmp_path)

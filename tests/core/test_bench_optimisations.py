@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from tests.support.bench import TREE_CASES, candidate, case, info
-from tunefleet.bench import BenchError, Candidate, NotApplicable, OptimisationSpec, make_candidate
+from tests.support.bench import TREE_CASES, candidate, case, info, onnx_upload
+from tunefleet.bench import BenchError, Candidate, NotApplicable, OptimisationSpec, describe, load_model, make_candidate
 from tunefleet.bench.trees import estimators
 
 
@@ -107,6 +107,20 @@ def test_inapplicable_optimisations_say_why(name, optimisation, reason):
     c = case(name)
     with pytest.raises(NotApplicable, match=reason):
         make_candidate(c.model, OptimisationSpec.parse(optimisation), c.X, c.y, info(name))
+
+
+def test_only_none_applies_to_an_onnx_upload():
+    c = case("logistic")
+    model = load_model(onnx_upload("logistic"))
+    described = describe(model, c.X, c.y, "classification")
+    for name in ("float32", "float16", "int8", "prune"):
+        with pytest.raises(
+            NotApplicable, match=f"^{name} transforms scikit-learn models; this model was uploaded as ONNX$"
+        ):
+            make_candidate(model, OptimisationSpec.parse(name), c.X, c.y, described)
+    unchanged = make_candidate(model, OptimisationSpec.parse("none"), c.X, c.y, described)
+    assert unchanged.format == "onnx" and unchanged.payload == onnx_upload("logistic")
+    assert unchanged.original_score == pytest.approx(np.mean(c.model.predict(c.X) == c.y), abs=0.01)
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 
-from tests.support.bench import TREE_CASES, assert_same_predictions, candidate, case, info
-from tunefleet.bench import NotApplicable, OptimisationSpec, describe, make_candidate
+from tests.support.bench import (
+    FAST,
+    TREE_CASES,
+    assert_same_predictions,
+    candidate,
+    case,
+    info,
+    onnx_upload,
+    validation_csv,
+)
+from tunefleet.bench import (
+    BenchmarkConfig,
+    NotApplicable,
+    OptimisationSpec,
+    describe,
+    load_model,
+    make_candidate,
+    metrics,
+    plan,
+    read_validation_csv,
+    run_cell,
+)
 from tunefleet.bench.platforms import (
     OnnxRuntimePlatform,
     SklearnPlatform,
@@ -110,3 +132,28 @@ def test_torch_refuses_boosting_from_a_custom_init_estimator(tmp_path):
     )
     with pytest.raises(NotApplicable, match="custom init estimator"):
         TorchTreePlatform().prepare(custom, tmp_path, 1)
+
+
+@pytest.mark.parametrize("name", ["rf_binary", "linear_regression"])
+def test_an_onnx_upload_is_measured_on_onnxruntime_and_skipped_elsewhere(name, tmp_path):
+    c = case(name)
+    model = load_model(onnx_upload(name))
+    X, y, _ = read_validation_csv(validation_csv(c.X, c.y), "y", model)
+    described = describe(model, X, y, c.task, size_bytes=len(onnx_upload(name)))
+    config = BenchmarkConfig.from_dict({"hardware": ["cpu"], "batch_sizes": [1, 16], "timing": FAST.__dict__})
+    the_plan = plan(config, described, ["cpu"])
+    assert [(cell.entry.name, cell.optimisation.label) for cell in the_plan.cells] == [("onnxruntime", "none")]
+    skipped = {(s.platform, s.optimisation): s.reason for s in the_plan.skipped}
+    for platform in ("sklearn", "treelite", "treelite-gtil", "torch"):
+        assert skipped[(platform, "none")] == f"{platform}: takes scikit-learn models; this model was uploaded as ONNX"
+    assert (
+        skipped[("onnxruntime", "float16")] == "float16 transforms scikit-learn models; this model was uploaded as ONNX"
+    )
+    assert skipped[("onnxruntime-cuda", "none")] == "onnxruntime-cuda runs on gpu; the config asks for cpu only"
+    result = make_candidate(model, the_plan.optimisations()[0], X, y, described)
+    assert (result.format, result.payload, result.drift, result.agreement) == ("onnx", onnx_upload(name), 0.0, 1.0)
+    cell = run_cell(the_plan.cells[0], result, X, y, config, tmp_path)
+    assert (cell.status, cell.reason, cell.threads["intra_op_num_threads"]) == ("ok", None, 1)
+    assert [s.batch_size for s in cell.latency] == [1, 16] and cell.memory["prepare_predict_bytes"] > 0
+    assert Path(cell.artifact).read_bytes() == onnx_upload(name) and cell.drift == 0.0
+    assert cell.score == pytest.approx(metrics.score(c.task, c.y, c.model.predict(c.X)), rel=1e-5)

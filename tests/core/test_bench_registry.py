@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ class ConstantPlatform(Platform):
         return Predictor(predict=lambda X: np.full(len(X), first), threads={"threads": threads}, artifact=artifact)
 
 
+CONSTANT = "tests.core.test_bench_registry:ConstantPlatform"
 CPU_ENTRIES = ["sklearn", "onnxruntime", "treelite", "treelite-gtil", "torch"]
 
 
@@ -90,7 +92,7 @@ def test_plan_for_a_linear_model_and_an_unsupported_model_type():
 
 def test_a_user_test_registered_by_module_and_class_runs_as_a_cell(tmp_path):
     registry = Registry()
-    registry.register("constant", "tests.core.test_bench_registry:ConstantPlatform")
+    registry.register("constant", CONSTANT, allowed_tests=[CONSTANT])
     config = BenchmarkConfig.from_dict(
         {
             "entries": ["sklearn", "constant"],
@@ -111,7 +113,7 @@ def test_a_user_test_registered_by_module_and_class_runs_as_a_cell(tmp_path):
     assert result.score == pytest.approx(np.mean(c.y == c.model.classes_[0]))
     assert result.drift == pytest.approx(candidate("rf_binary").original_score - result.score)
     with pytest.raises(BenchError, match="a benchmark test named 'constant' is already registered"):
-        registry.register("constant", "tests.core.test_bench_registry:ConstantPlatform")
+        registry.register("constant", CONSTANT, allowed_tests=[CONSTANT])
 
 
 @pytest.mark.parametrize(
@@ -120,12 +122,68 @@ def test_a_user_test_registered_by_module_and_class_runs_as_a_cell(tmp_path):
         ("no_such_module:Thing", "cannot import module 'no_such_module' of benchmark test"),
         ("tests.core.test_bench_registry:Nothing", "module 'tests.core.test_bench_registry' has no class 'Nothing'"),
         ("tests.core.test_bench_registry", "a benchmark test is named 'module:Class'"),
-        ("tests.core.test_bench_registry:Registry", "lacks hardware, supports, takes_format, unavailable, prepare"),
+        (
+            "tests.core.test_bench_registry:Registry",
+            "tests.core.test_bench_registry:Registry is not a subclass of tunefleet.bench.platforms.Platform",
+        ),
     ],
 )
-def test_registering_a_bad_test_says_why(test, message):
+def test_registering_a_bad_allowed_test_says_why(test, message):
     with pytest.raises(BenchError, match=message):
-        Registry().register("mine", test)
+        Registry().register("mine", test, allowed_tests=[test])
+
+
+def _marker_module(folder: Path, monkeypatch) -> None:
+    """A module ``tunefleet_marker`` in ``folder`` (put on sys.path) that writes the file ``imported``
+    there when it is imported, and ``built`` when its class ``NotAPlatform`` is instantiated."""
+    (folder / "tunefleet_marker.py").write_text(
+        "from pathlib import Path\n"
+        f"Path({str(folder)!r}, 'imported').touch()\n\n\n"
+        "class NotAPlatform:\n"
+        "    def __init__(self):\n"
+        f"        Path({str(folder)!r}, 'built').touch()\n"
+    )
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.delitem(sys.modules, "tunefleet_marker", raising=False)
+
+
+def test_a_test_off_the_allow_list_is_refused_without_importing_it(tmp_path, monkeypatch):
+    _marker_module(tmp_path, monkeypatch)
+    entry = {"name": "mine", "test": "tunefleet_marker:NotAPlatform"}
+    message = (
+        "benchmark test 'mine' \\(tunefleet_marker:NotAPlatform\\) is not a built-in platform, "
+        "and only the operator's allow-list of benchmark tests may add platforms"
+    )
+    with pytest.raises(BenchError, match=message):
+        BenchmarkConfig.from_dict({"entries": ["sklearn", entry]})
+    with pytest.raises(BenchError, match=message):
+        BenchmarkConfig.from_dict({"entries": [entry]}, allowed_tests=[CONSTANT])
+    with pytest.raises(BenchError, match="only the operator's allow-list"):
+        Registry().register("mine", "tunefleet_marker:NotAPlatform")
+    assert not (tmp_path / "imported").exists() and "tunefleet_marker" not in sys.modules
+
+
+def test_an_allowed_class_that_is_not_a_platform_is_refused_before_it_is_built(tmp_path, monkeypatch):
+    _marker_module(tmp_path, monkeypatch)
+    for test in ("collections:OrderedDict", "tunefleet_marker:NotAPlatform"):
+        with pytest.raises(BenchError, match=f"{test} is not a subclass of tunefleet.bench.platforms.Platform"):
+            BenchmarkConfig.from_dict({"entries": [{"name": "mine", "test": test}]}, allowed_tests=[test])
+    assert (tmp_path / "imported").exists() and not (tmp_path / "built").exists()
+
+
+def test_configs_stored_with_builtin_tests_need_no_allow_list():
+    stored = BenchmarkConfig.from_dict({"entries": ["sklearn", "torch-cuda"]}).to_dict()
+    assert stored["entries"][1] == {
+        "name": "torch-cuda",
+        "test": "tunefleet.bench.platforms:TorchTreePlatform",
+        "params": {"device": "cuda"},
+    }
+    assert [e.name for e in BenchmarkConfig.from_dict(stored).entries] == ["sklearn", "torch-cuda"]
+
+
+def test_an_allow_list_given_as_one_string_is_refused():
+    with pytest.raises(TypeError, match="allowed_tests is a collection of 'module:Class' names, not a string"):
+        BenchmarkConfig.from_dict({"entries": [{"name": "c", "test": CONSTANT}]}, allowed_tests=CONSTANT + ",x:Y")
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from tunefleet.bench import ModelInfo, TimingSettings, describe, make_candidate
 from tunefleet.bench.optimisations import Candidate, OptimisationSpec
@@ -59,6 +60,23 @@ def case(name: str) -> Case:
         task = "regression"
     model.fit(X[:500], y[:500])
     return Case(model, X[500:], y[500:], task)
+
+
+def validation_csv(X: np.ndarray, y, columns: list[str] | None = None, target: str = "y") -> bytes:
+    """A validation CSV as a user uploads it: X's columns (f0, f1, ... unless named), then the target."""
+    frame = pd.DataFrame(X, columns=columns or [f"f{i}" for i in range(X.shape[1])])
+    frame[target] = y
+    return frame.to_csv(index=False).encode()
+
+
+@lru_cache
+def onnx_upload(name: str) -> bytes:
+    """The case's model converted as a user would: skl2onnx's defaults (a 6-wide float input;
+    classifiers output labels, then ZipMap dictionaries of probabilities)."""
+    from skl2onnx import to_onnx
+
+    c = case(name)
+    return to_onnx(c.model, c.X[:1].astype(np.float32)).SerializeToString()
 
 
 def info(name: str) -> ModelInfo:

@@ -2,10 +2,11 @@
 
 Typical use (each step is a plain function the flow wraps in a task)::
 
-    model = load_model(model_bytes)
+    model = load_model(model_bytes)  # skops or ONNX; pickle and joblib only with trust_pickle=True
     X, y, features = read_validation_csv(csv_bytes, target, model)
     info = describe(model, X, y, task, size_bytes=len(model_bytes))
-    config = BenchmarkConfig.from_dict(config_dict)
+    stored = dump_model(model)  # skops or ONNX: what is stored, read back later with load_model(stored)
+    config = BenchmarkConfig.from_dict(config_dict, allowed_tests=operator_allow_list)
     the_plan = plan(config, info, hardware_tags=["cpu"])
     candidates = {spec.label: make_candidate(model, spec, X, y, info) for spec in the_plan.optimisations()}
     results = [run_cell(cell, candidates[cell.optimisation.label], X, y, config, workdir) for cell in the_plan.cells]
@@ -27,6 +28,7 @@ _EXPORTS = {
     "ModelError": "errors",
     "ModelInfo": "models",
     "NotApplicable": "errors",
+    "OnnxModel": "models",
     "OptimisationSpec": "optimisations",
     "Plan": "registry",
     "Registry": "registry",
@@ -38,6 +40,7 @@ _EXPORTS = {
     "heatmap_png": "report",
     "load_model": "models",
     "make_candidate": "optimisations",
+    "model_format": "models",
     "plan": "registry",
     "read_validation_csv": "models",
     "results_table": "report",

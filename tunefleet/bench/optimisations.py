@@ -1,8 +1,12 @@
 """Optimisations: each turns the original model into a candidate and reports its drift.
 
-A candidate is stored as bytes by the caller: a pickled scikit-learn estimator (format
-``sklearn``) or an ONNX graph (format ``onnx``, the int8 candidate). Its accuracy (or MSE)
-on the validation set is compared with the original model's.
+A candidate is stored as bytes by the caller: a scikit-learn estimator written by skops
+(format ``sklearn``, read back with ``models.load_model``, which runs no code from it) or an
+ONNX graph (format ``onnx``: the int8 candidate, and an uploaded ONNX model as it is). Its
+accuracy (or MSE) on the validation set is compared with the original model's.
+
+The optimisations other than ``none`` transform scikit-learn estimators, so they do not
+apply to an uploaded ONNX model.
 """
 
 from __future__ import annotations
@@ -21,7 +25,18 @@ import numpy as np
 
 from tunefleet.bench import metrics, trees
 from tunefleet.bench.errors import BenchError, NotApplicable
-from tunefleet.bench.models import LINEAR, MLP, TREE_ENSEMBLE, ModelInfo, dump_model, load_model, model_family
+from tunefleet.bench.models import (
+    FRAMEWORK,
+    FRAMEWORK_NAMES,
+    LINEAR,
+    MLP,
+    ONNX_FRAMEWORK,
+    TREE_ENSEMBLE,
+    ModelInfo,
+    dump_model,
+    load_model,
+    model_family,
+)
 from tunefleet.validation import is_finite, is_int
 
 logger = logging.getLogger(__name__)
@@ -79,7 +94,7 @@ class Candidate:
         return hashlib.sha256(self.payload).hexdigest()
 
     def model(self) -> Any:
-        """The candidate as a scikit-learn estimator (format ``sklearn`` only)."""
+        """The candidate as a scikit-learn estimator (format ``sklearn`` only), loaded from its skops bytes."""
         if self.format != SKLEARN:
             raise BenchError(
                 f"the {self.optimisation.label} candidate is an {self.format} model, not a scikit-learn one"
@@ -106,6 +121,7 @@ class Optimisation:
 
     name = "none"
     output_format = SKLEARN
+    frameworks: tuple[str, ...] = (FRAMEWORK, ONNX_FRAMEWORK)  # the kinds of uploaded model it transforms
     defaults: dict = {}
 
     def checked_params(self, params: dict) -> dict:
@@ -131,6 +147,8 @@ class Precision(Optimisation):
     float32 floors tree thresholds (see ``trees.floor_to``): for float32 inputs, which
     scikit-learn trees use, every split decision stays the same; float16 rounds to nearest.
     """
+
+    frameworks = (FRAMEWORK,)
 
     def __init__(self, name: str, dtype: type, floor_thresholds: bool):
         self.name, self.dtype, self.floor_thresholds = name, dtype, floor_thresholds
@@ -169,6 +187,7 @@ class Int8(Optimisation):
 
     name = "int8"
     output_format = ONNX
+    frameworks = (FRAMEWORK,)
 
     def applies(self, info: ModelInfo, params: dict) -> str | None:
         if info.family == TREE_ENSEMBLE:
@@ -196,6 +215,7 @@ class Prune(Optimisation):
     """Fewer trees (the first ``tree_fraction`` of them) and optionally trees cut at ``max_depth``."""
 
     name = "prune"
+    frameworks = (FRAMEWORK,)
     defaults = {"tree_fraction": 0.5, "max_depth": None}
 
     def checked_params(self, params: dict) -> dict:
@@ -245,7 +265,18 @@ def optimisation(name: str) -> Optimisation:
 
 def applies(spec: OptimisationSpec, info: ModelInfo) -> str | None:
     """None when ``spec`` can be applied to the model described by ``info``, else the reason."""
-    return optimisation(spec.name).applies(info, spec.params)
+    method = optimisation(spec.name)
+    if info.framework not in method.frameworks:
+        return (
+            f"{spec.name} transforms {' and '.join(FRAMEWORK_NAMES[f] for f in method.frameworks)} models; "
+            f"this model was uploaded as {FRAMEWORK_NAMES[info.framework]}"
+        )
+    return method.applies(info, spec.params)
+
+
+def candidate_format(spec: OptimisationSpec, info: ModelInfo) -> str:
+    """``sklearn`` or ``onnx``: what the optimisation writes; an uploaded ONNX model stays ONNX."""
+    return ONNX if info.framework == ONNX_FRAMEWORK else optimisation(spec.name).output_format
 
 
 def make_candidate(model: Any, spec: OptimisationSpec, X: np.ndarray, y: np.ndarray, info: ModelInfo) -> Candidate:
@@ -253,14 +284,14 @@ def make_candidate(model: Any, spec: OptimisationSpec, X: np.ndarray, y: np.ndar
 
     Raises NotApplicable (with the reason) when the optimisation does not apply.
     """
-    method = optimisation(spec.name)
-    reason = method.applies(info, spec.params)
+    reason = applies(spec, info)
     if reason:
         raise NotApplicable(reason)
-    payload = method.apply(model, spec.params)
+    payload = optimisation(spec.name).apply(model, spec.params)
+    fmt = candidate_format(spec, info)
     reference = model.predict(X)
     forest = None
-    if method.output_format == SKLEARN:
+    if fmt == SKLEARN:
         candidate_model = load_model(payload)
         predictions = candidate_model.predict(X)
         if info.family == TREE_ENSEMBLE:
@@ -273,7 +304,7 @@ def make_candidate(model: Any, spec: OptimisationSpec, X: np.ndarray, y: np.ndar
     value = metrics.score(info.task, y, predictions)
     candidate = Candidate(
         optimisation=spec,
-        format=method.output_format,
+        format=fmt,
         payload=payload,
         task=info.task,
         metric=metrics.metric_name(info.task),

@@ -4,6 +4,7 @@ An adapter declares what it takes (tasks, frameworks, model families, candidate 
 hardware); ``supports`` checks a model against that, ``unavailable`` checks this machine
 (libraries, compiler, CUDA), and ``prepare`` returns a ``Predictor`` whose thread counts
 are set explicitly and recorded. Heavy libraries are imported inside the adapter using them.
+Only the ONNX Runtime adapter takes models uploaded as ONNX; the others take scikit-learn.
 """
 
 from __future__ import annotations
@@ -24,7 +25,16 @@ import numpy as np
 
 from tunefleet.bench.errors import BenchError
 from tunefleet.bench.metrics import TASKS
-from tunefleet.bench.models import FRAMEWORK, LINEAR, MLP, OTHER, TREE_ENSEMBLE, ModelInfo
+from tunefleet.bench.models import (
+    FRAMEWORK,
+    FRAMEWORK_NAMES,
+    LINEAR,
+    MLP,
+    ONNX_FRAMEWORK,
+    OTHER,
+    TREE_ENSEMBLE,
+    ModelInfo,
+)
 from tunefleet.bench.optimisations import FORMAT_NAMES, ONNX, SKLEARN, Candidate
 
 logger = logging.getLogger(__name__)
@@ -60,8 +70,12 @@ class Platform:
         if info.task not in self.tasks:
             return f"does not do {info.task}"
         if info.framework not in self.frameworks:
-            return f"takes {', '.join(self.frameworks)} models, not {info.framework}"
-        if info.family not in self.families:
+            return (
+                f"takes {' and '.join(FRAMEWORK_NAMES[f] for f in self.frameworks)} models; "
+                f"this model was uploaded as {FRAMEWORK_NAMES[info.framework]}"
+            )
+        # families are the scikit-learn models an adapter can convert; an ONNX graph runs as uploaded
+        if info.framework == FRAMEWORK and info.family not in self.families:
             return f"cannot take {info.model_type} (takes {', '.join(self.families)})"
         return None
 
@@ -93,7 +107,7 @@ class SklearnPlatform(Platform):
         if "n_jobs" in model.get_params(deep=False):
             model.set_params(n_jobs=threads)
             recorded["n_jobs"] = threads
-        artifact = _write(workdir / "model.pkl", candidate.payload)
+        artifact = _write(workdir / "model.skops", candidate.payload)
         limits = threadpool_limits(limits=threads)
         return Predictor(
             predict=model.predict,
@@ -105,8 +119,10 @@ class SklearnPlatform(Platform):
 
 
 class OnnxRuntimePlatform(Platform):
-    """skl2onnx conversion run by ONNX Runtime on the CPU or the CUDA execution provider."""
+    """skl2onnx conversion (or the uploaded ONNX graph) run by ONNX Runtime on the CPU or the CUDA
+    execution provider."""
 
+    frameworks = (FRAMEWORK, ONNX_FRAMEWORK)
     families = (TREE_ENSEMBLE, LINEAR, MLP)
     formats = (SKLEARN, ONNX)
     modules = ("onnxruntime", "skl2onnx")

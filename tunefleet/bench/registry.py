@@ -1,28 +1,30 @@
 """Benchmark tests by "module:Class" + params, benchmark configs, and the plan of cells.
 
-A benchmark test is a platform adapter (see ``tunefleet.bench.platforms.Platform``): the
-built-in registry names one entry per platform and device; users register their own class
-from any importable module. A config lists entries, optimisations, batch sizes and hardware
-tags; ``plan`` crosses entries × optimisations and keeps the runnable cells, giving every
-other cell the reason it is skipped.
+A benchmark test is a platform adapter, a subclass of ``tunefleet.bench.platforms.Platform``:
+the built-in registry names one entry per platform and device. Importing a module runs its
+code, so a test from any other ``module:Class`` is only taken when it is on the allow-list
+the caller passes (``allowed_tests``: the operator's setting, never the user's input); one
+that is not is refused before anything is imported. A config lists entries, optimisations,
+batch sizes and hardware tags; ``plan`` crosses entries × optimisations and keeps the
+runnable cells, giving every other cell the reason it is skipped.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
 
 from tunefleet.bench.errors import BenchError
 from tunefleet.bench.measure import TimingSettings
 from tunefleet.bench.models import ModelInfo
-from tunefleet.bench.optimisations import OptimisationSpec, applies, optimisation
+from tunefleet.bench.optimisations import OptimisationSpec, applies, candidate_format
+from tunefleet.bench.platforms import Platform
 from tunefleet.validation import is_finite, is_int
 
 HARDWARE = ("cpu", "gpu")
 DEFAULT_BATCH_SIZES = (1, 16, 64, 256, 10_000)
 DEFAULT_OPTIMISATIONS = ("none", "float32", "float16", "int8", "prune")
-_REQUIRED = ("hardware", "supports", "takes_format", "unavailable", "prepare")
 
 
 @dataclass(frozen=True)
@@ -33,15 +35,19 @@ class Entry:
     test: str
     params: dict = field(default_factory=dict)
 
-    def platform(self) -> Any:
+    def platform(self) -> Platform:
         return load_platform(self.test, self.params)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "test": self.test, "params": dict(self.params)}
 
 
-def load_platform(test: str, params: dict) -> Any:
-    """Instantiate ``module:Class`` with ``params`` and check it has the adapter interface."""
+def load_platform(test: str, params: dict) -> Platform:
+    """Import ``module:Class``, check it is a Platform subclass, and only then build it with ``params``.
+
+    Entries reach this once ``checked_entry`` has let them through (the memory probe's child
+    process gets the test of such an entry).
+    """
     module_name, _, class_name = test.partition(":")
     if not module_name or not class_name:
         raise BenchError(f"a benchmark test is named 'module:Class', not {test!r}")
@@ -52,16 +58,12 @@ def load_platform(test: str, params: dict) -> Any:
     cls = getattr(module, class_name, None)
     if not isinstance(cls, type):
         raise BenchError(f"module {module_name!r} has no class {class_name!r}")
+    if not issubclass(cls, Platform):
+        raise BenchError(f"{test} is not a subclass of tunefleet.bench.platforms.Platform, as a benchmark test must be")
     try:
-        instance = cls(**params)
+        return cls(**params)
     except (TypeError, ValueError) as exc:
         raise BenchError(f"benchmark test {test!r} rejects params {params}: {exc}") from exc
-    missing = [name for name in _REQUIRED if not hasattr(instance, name)]
-    if missing:
-        raise BenchError(
-            f"{test} lacks {', '.join(missing)}: a benchmark test implements tunefleet.bench.platforms.Platform"
-        )
-    return instance
 
 
 _PLATFORMS = "tunefleet.bench.platforms"
@@ -74,20 +76,40 @@ BUILTIN = (
     Entry("torch", f"{_PLATFORMS}:TorchTreePlatform", {"device": "cpu"}),
     Entry("torch-cuda", f"{_PLATFORMS}:TorchTreePlatform", {"device": "cuda"}),
 )
+BUILTIN_TESTS = frozenset(entry.test for entry in BUILTIN)
+
+
+def checked_entry(entry: Entry, allowed_tests: Collection[str] = ()) -> Entry:
+    """``entry``, its class imported and built, when its test is built in or on ``allowed_tests``.
+
+    Configs stored by earlier runs list built-in entries by their test, so they stay readable.
+    A test on neither list is refused before its module is imported (importing runs its code).
+    """
+    if isinstance(allowed_tests, str):  # "a:B" in "a:B,c:D" would match a part of the string
+        raise TypeError("allowed_tests is a collection of 'module:Class' names, not a string")
+    if not isinstance(entry.test, str):
+        raise BenchError(f"a benchmark test is named 'module:Class', not {entry.test!r}")
+    if entry.test not in BUILTIN_TESTS and entry.test not in allowed_tests:
+        raise BenchError(
+            f"benchmark test {entry.name!r} ({entry.test}) is not a built-in platform, and only the operator's "
+            "allow-list of benchmark tests may add platforms"
+        )
+    entry.platform()
+    return entry
 
 
 class Registry:
-    """Named benchmark tests: the built-in ones plus those registered from user modules."""
+    """Named benchmark tests: the built-in ones plus those registered from allowed modules."""
 
     def __init__(self, entries: tuple[Entry, ...] = BUILTIN):
         self._entries = {entry.name: entry for entry in entries}
 
-    def register(self, name: str, test: str, params: dict | None = None) -> Entry:
-        """Add ``module:Class`` under ``name``; the class is imported and built now, so errors show here."""
+    def register(self, name: str, test: str, params: dict | None = None, allowed_tests: Collection[str] = ()) -> Entry:
+        """Add ``module:Class`` (built in or on ``allowed_tests``) under ``name``; the class is imported
+        and built now, so errors show here."""
         if name in self._entries:
             raise BenchError(f"a benchmark test named {name!r} is already registered")
-        entry = Entry(name, test, dict(params or {}))
-        entry.platform()
+        entry = checked_entry(Entry(name, test, dict(params or {})), allowed_tests)
         self._entries[name] = entry
         return entry
 
@@ -114,12 +136,15 @@ class BenchmarkConfig:
     accuracy_budget: float = 0.01
 
     @classmethod
-    def from_dict(cls, data: dict, registry: Registry | None = None) -> BenchmarkConfig:
+    def from_dict(
+        cls, data: dict, registry: Registry | None = None, allowed_tests: Collection[str] = ()
+    ) -> BenchmarkConfig:
         """Parse and check a config; absent keys take the defaults (every built-in test and optimisation).
 
-        ``entries`` items are registered names or ``{"name", "test": "module:Class", "params"}``;
-        ``optimisations`` items are names or ``{"name", "params"}``; ``timing`` takes the
-        fields of TimingSettings.
+        ``entries`` items are registered names or ``{"name", "test": "module:Class", "params"}``
+        whose test is built in or on ``allowed_tests`` (the operator's allow-list; by default
+        none, so built-ins only); ``optimisations`` items are names or ``{"name", "params"}``;
+        ``timing`` takes the fields of TimingSettings.
         """
         registry = registry or Registry()
         allowed = {f.name for f in fields(cls)}
@@ -128,7 +153,7 @@ class BenchmarkConfig:
             raise BenchError(
                 f"unknown benchmark config key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
             )
-        entries = tuple(_entry(item, registry) for item in data.get("entries", registry.names()))
+        entries = tuple(_entry(item, registry, allowed_tests) for item in data.get("entries", registry.names()))
         optimisations = tuple(OptimisationSpec.parse(item) for item in data.get("optimisations", DEFAULT_OPTIMISATIONS))
         _unique("benchmark test", [e.name for e in entries])
         _unique("optimisation", [o.label for o in optimisations])
@@ -177,13 +202,11 @@ class BenchmarkConfig:
         }
 
 
-def _entry(item: str | dict, registry: Registry) -> Entry:
+def _entry(item: str | dict, registry: Registry, allowed_tests: Collection[str]) -> Entry:
     if isinstance(item, str):
         return registry.get(item)
     if isinstance(item, dict) and set(item) <= {"name", "test", "params"} and {"name", "test"} <= set(item):
-        entry = Entry(item["name"], item["test"], dict(item.get("params") or {}))
-        entry.platform()
-        return entry
+        return checked_entry(Entry(item["name"], item["test"], dict(item.get("params") or {})), allowed_tests)
     raise BenchError(
         f"a benchmark test is a registered name or {{'name', 'test': 'module:Class', 'params'}}, not {item!r}"
     )
@@ -264,7 +287,7 @@ def plan(config: BenchmarkConfig, info: ModelInfo, hardware_tags: list[str], pro
 
 def _skip_reason(
     entry: Entry,
-    platform: Any,
+    platform: Platform,
     spec: OptimisationSpec,
     info: ModelInfo,
     config: BenchmarkConfig,
@@ -283,7 +306,7 @@ def _skip_reason(
     reason = applies(spec, info)
     if reason:
         return reason
-    reason = platform.takes_format(optimisation(spec.name).output_format)
+    reason = platform.takes_format(candidate_format(spec, info))
     if reason:
         return f"{name} {reason} (the {spec.label} candidate)"
     return f"{name}: {machine_reason}" if machine_reason else None

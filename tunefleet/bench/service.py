@@ -1,11 +1,13 @@
 """Uploaded models and benchmark runs: what the benchmark flow, the HTTP API and the CLI share.
 
 An upload is checked whole before anything is stored (the model loads, fits its task,
-and its validation data has the model's features and labels); then its bytes go to the
-artifact store and its description to an ``InferenceModel`` record. A benchmark run is a
-``BenchmarkRun`` record (queued → running → succeeded | failed) whose cells, measured or
-skipped with a reason, are ``BenchmarkCell`` records, one per hardware × platform ×
-optimisation — written once, so a re-run of the same run measures only what is missing.
+and its validation data has the model's features and labels); then the model goes to the
+artifact store as skops or ONNX (``models.dump_model``, never the uploaded pickle, so the
+benchmark reads it back without running code) and its description to an ``InferenceModel``
+record. A benchmark run is a ``BenchmarkRun`` record (queued → running → succeeded | failed)
+whose cells, measured or skipped with a reason, are ``BenchmarkCell`` records, one per
+hardware × platform × optimisation — written once, so a re-run of the same run measures
+only what is missing.
 Nothing here knows about Prefect.
 
 Verbs: models ``upload``, ``get_model``, ``list_models``, ``model_view``; runs ``create``,
@@ -15,13 +17,14 @@ Verbs: models ``upload``, ``get_model``, ``list_models``, ``model_view``; runs `
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from tunefleet import validation
 from tunefleet.bench.errors import BenchError
-from tunefleet.bench.models import ModelInfo, describe, dump_model, load_model, read_validation_csv
+from tunefleet.bench.models import ModelInfo, describe, dump_model, load_model, model_format, read_validation_csv
 from tunefleet.bench.registry import BenchmarkConfig
 from tunefleet.bench.tables import BenchmarkCell, BenchmarkRun, CellStatus, InferenceModel
 from tunefleet.db import OPERATOR, Caller, Database, RecordNotFound, visible
@@ -29,8 +32,6 @@ from tunefleet.db.columns import Status, utcnow
 from tunefleet.errors import Conflict
 from tunefleet.storage import ArtifactStore
 from tunefleet.validation import is_name
-
-MODEL_SUFFIX = {"scikit-learn": "skops", "onnx": "onnx"}  # the stored file of each framework's models
 
 
 def upload(
@@ -55,6 +56,7 @@ def upload(
     model = load_model(model_bytes, trust_pickle=trust_pickle)
     X, y, features = read_validation_csv(data, target, model)
     info = describe(model, X, y, task, size_bytes=len(model_bytes))
+    stored = dump_model(model)
     digest = hashlib.sha256(model_bytes).hexdigest()
     folder = f"models/{name}/{digest[:16]}"
     record = InferenceModel(
@@ -69,7 +71,7 @@ def upload(
         class_distribution=info.class_distribution,
         size_bytes=info.size_bytes,
         sha256=digest,
-        model_uri=store.put_bytes(f"{folder}/model.{MODEL_SUFFIX[info.framework]}", dump_model(model)),
+        model_uri=store.put_bytes(f"{folder}/model.{model_format(stored)}", stored),
         data_uri=store.put_bytes(f"{folder}/validation.csv", data),
         target=target,
         properties={"family": info.family, "features": features, "target_summary": info.target_summary},
@@ -133,7 +135,7 @@ def info(record: InferenceModel) -> ModelInfo:
 
 
 def create(
-    db: Database, record: InferenceModel, config: dict | None, allowed_tests: frozenset[str] = frozenset()
+    db: Database, record: InferenceModel, config: dict | None, allowed_tests: Collection[str] = ()
 ) -> BenchmarkRun:
     """Queue a benchmark run of ``record`` (its owner's run); the config is checked (and completed
     with defaults) first. Its entries are the built-in platforms, and the ``module:Class`` tests of
