@@ -13,7 +13,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
-from blocks.context import artifact_store, database
+from blocks.context import artifact_store, current_settings, database
 from tasks.retries import DATA, RECORDS
 from tunefleet.bench import service as benchmarking
 from tunefleet.bench.errors import BenchError, NotApplicable
@@ -50,6 +50,11 @@ def fail_run(run_id: int, error: str) -> BenchmarkRun:
     return benchmarking.fail(database(), run_id, error)
 
 
+def run_config(run: BenchmarkRun) -> BenchmarkConfig:
+    """The run's config, read back with the operator's allow-list (a run an admin made may name its platforms)."""
+    return BenchmarkConfig.from_dict(run.config, allowed_tests=current_settings().platform_allowlist_set)
+
+
 class Workload:
     """The model under benchmark, its validation data and the run's config, loaded from the store."""
 
@@ -57,7 +62,7 @@ class Workload:
         db, store = database(), artifact_store()
         self.run = run
         self.record: InferenceModel = db.get(InferenceModel, run.model_id)
-        self.config = BenchmarkConfig.from_dict(run.config)
+        self.config = run_config(run)
         self.info = benchmarking.info(self.record)
         self.model = load_model(store.get_bytes(self.record.model_uri))
         self.X, self.y, _ = read_validation_csv(store.get_bytes(self.record.data_uri), self.record.target, self.model)
@@ -66,7 +71,7 @@ class Workload:
 @task(**RECORDS)
 def plan_run(run: BenchmarkRun) -> Plan:
     """The runnable cells on the config's hardware; cells that can never run are recorded as skipped."""
-    config = BenchmarkConfig.from_dict(run.config)
+    config = run_config(run)
     db = database()
     planned = plan(
         config,
@@ -165,7 +170,7 @@ def publish_report(run: BenchmarkRun) -> dict:
         for c in recorded
         if not c.metrics
     ]
-    budget = BenchmarkConfig.from_dict(run.config).accuracy_budget
+    budget = run_config(run).accuracy_budget
     table = results_table(results)
     summary = summary_markdown(results, budget, skipped)
     prefix = f"benchmarks/{run.id}/report"
