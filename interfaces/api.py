@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -139,8 +139,8 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise TooLarge(_too_large_message(self.limit))
+            if seen > self.limit:  # an HTTPException: FastAPI's body parsing passes those on as they are
+                raise HTTPException(status_code=413, detail=_too_large_message(self.limit))
             return message
 
         return await self.app(scope, counted, send)

@@ -75,22 +75,33 @@ def _bo_here(**parameters) -> dict:
     return bo_tuning(**parameters)
 
 
+def _ridge_gone(db: Database, reason: str, model_id: int) -> None:
+    ridge.fail(db, model_id, reason)
+
+
+def _benchmark_gone(db: Database, reason: str, run_id: int) -> None:
+    benchmarking.fail(db, run_id, reason)
+
+
 @dataclass(frozen=True)
 class Capability:
     here: Callable  # runs its flow in this process
     deployment_setting: str | None  # the Settings field naming its deployment (None: it runs here only)
+    gone: Callable | None = None  # records a job failed whose process ended before its flow could
 
 
 CAPABILITIES = {
-    "ridge": Capability(_ridge_here, "ridge_deployment"),
-    "benchmark": Capability(_benchmark_here, "benchmark_deployment"),
+    "ridge": Capability(_ridge_here, "ridge_deployment", _ridge_gone),
+    "benchmark": Capability(_benchmark_here, "benchmark_deployment", _benchmark_gone),
     "sweep": Capability(_sweep_here, "sweep_deployment"),
     "bo": Capability(_bo_here, None),
 }
 
 
 class Launcher:
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, apart: bool = False) -> None:
+        """``apart``: run the embedded mode's jobs in child processes (the API); else in this process."""
+        self.settings, self.apart = settings, apart
         self.deployments = {
             kind: getattr(settings, capability.deployment_setting)
             if settings and capability.deployment_setting

@@ -98,7 +98,7 @@ def issue_tokens(user_id: int, key: str, family: str | None = None) -> Issued:
 def claims_of(token: str, key: str, kind: str = "access_token") -> dict:
     """The claims of a valid, unexpired token of ``kind``; ``sub`` as an int (the user's id)."""
     try:
-        claims = jwt.decode(token, key, algorithms=[_ALGORITHM], options={"require": ["exp", "sub", "type", "jti"]})
+        claims = jwt.decode(token, key, algorithms=[_ALGORITHM], options={"require": ["exp", "sub", "type"]})
     except jwt.ExpiredSignatureError as exc:
         raise AuthError("token has expired") from exc
     except jwt.InvalidTokenError as exc:

@@ -136,12 +136,15 @@ def read_data(uri: str, settings) -> bytes:
 def read_header(uri: str, settings) -> str:
     """The first line of the CSV at ``uri``, read no further than HEADER_LIMIT bytes."""
     fs, path = _opened(uri, settings, int(settings.max_data_mb * 2**20))
+    head = b""
     try:
-        with fs.open(path, "rb") as handle:
-            line = handle.readline(HEADER_LIMIT)
+        with fs.open(path, "rb") as handle:  # s3fs files have no readline(size): read in blocks
+            while b"\n" not in head and len(head) < HEADER_LIMIT and (block := handle.read(2**16)):
+                head += block
     except (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError):
         raise _unreadable(uri) from None
-    if len(line) >= HEADER_LIMIT and not line.endswith(b"\n"):
+    line, newline, _ = head.partition(b"\n")
+    if not newline and len(head) >= HEADER_LIMIT:
         raise TooLarge(f"the header line of data_uri {uri!r} is longer than {HEADER_LIMIT // 2**10} KiB")
     try:
         return line.decode("utf-8")

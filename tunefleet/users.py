@@ -171,21 +171,23 @@ def issue(db: Database, user: User, key: str, family: str | None = None) -> dict
 def refresh(db: Database, refresh_token: str, key: str) -> dict:
     """A new pair for a refresh token used for the first time; a second use revokes its family."""
     claims = auth.claims_of(refresh_token, key, kind="refresh_token")
+    if not isinstance(claims.get("jti"), str):
+        raise AuthError("token is not valid")
     now = utcnow()
     with db.session() as session:
         used = session.exec(
             update(RefreshToken)
-            .where(RefreshToken.jti == str(claims["jti"]), RefreshToken.used_at.is_(None), ~RefreshToken.revoked)
+            .where(RefreshToken.jti == claims["jti"], RefreshToken.used_at.is_(None), ~RefreshToken.revoked)
             .values(used_at=now)
         )
         session.commit()
         if used.rowcount == 0:
-            record = session.get(RefreshToken, str(claims["jti"]))
+            record = session.get(RefreshToken, claims["jti"])
             if record is not None:  # used before, or revoked: someone holds a copy
                 session.exec(update(RefreshToken).where(RefreshToken.family == record.family).values(revoked=True))
                 session.commit()
             raise AuthError("refresh token was already used or revoked; sign in again")
-        record = session.get(RefreshToken, str(claims["jti"]))
+        record = session.get(RefreshToken, claims["jti"])
     try:
         user = get(db, claims["sub"])
     except RecordNotFound as exc:

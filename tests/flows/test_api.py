@@ -13,6 +13,7 @@ from blocks.context import artifact_store, database
 from interfaces.api import create_app
 from tests.support.api import signed_in
 from tests.support.ridge import SEED_CSV
+from tunefleet import users
 from tunefleet.ridge import service as ridge_service
 
 
@@ -126,7 +127,8 @@ def test_unknown_model_and_wrong_id_types(client):
 
 def test_predict_on_unfinished_or_failed_models_is_a_conflict(client, backend):
     db, store = database(backend), artifact_store(backend)
-    queued = ridge_service.create(db, store, SEED_CSV, ridge_service.TrainParams("a", 2, [1.0]))
+    owner = users.by_email(db, "test@test.com").id  # the signed-in client's user
+    queued = ridge_service.create(db, store, SEED_CSV, ridge_service.TrainParams("a", 2, [1.0]), owner)
     response = client.post(f"/model/{queued.id}/predict", json={"data": "b,c\n1,2"})
     assert response.status_code == 409 and "is queued" in response.json()["error"]
     ridge_service.start(db, queued.id)

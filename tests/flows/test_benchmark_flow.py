@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import io
 import json
-import pickle
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import skops.io
 from fastapi.testclient import TestClient
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
@@ -19,8 +19,10 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from blocks.context import artifact_store, database
 from flows.benchmark import benchmark
 from interfaces.api import create_app
+from tests.support.api import signed_in
 from tunefleet.bench import service as benchmarking
 from tunefleet.bench.errors import BenchError, DataError, ModelError
+from tunefleet.bench.models import load_model
 from tunefleet.bench.tables import CellStatus
 from tunefleet.db import RecordNotFound
 from tunefleet.db.columns import Status
@@ -46,13 +48,13 @@ def _frame(X, y) -> bytes:
 @pytest.fixture(scope="module")
 def classifier():
     X, y = make_classification(400, 6, random_state=0)
-    return pickle.dumps(RandomForestClassifier(8, max_depth=5, random_state=0).fit(X, y)), _frame(X, y)
+    return skops.io.dumps(RandomForestClassifier(8, max_depth=5, random_state=0).fit(X, y)), _frame(X, y)
 
 
 @pytest.fixture(scope="module")
 def regressor():
     X, y = make_regression(400, 5, random_state=0)
-    return pickle.dumps(RandomForestRegressor(8, max_depth=5, random_state=0).fit(X, y)), _frame(X, y)
+    return skops.io.dumps(RandomForestRegressor(8, max_depth=5, random_state=0).fit(X, y)), _frame(X, y)
 
 
 def _upload(backend, name, model_and_data, task):
@@ -64,7 +66,7 @@ def test_classifier_and_regressor_across_platforms_and_optimisations(backend, cl
     db, store = database(backend), artifact_store(backend)
     for name, pair, task in (("rf-cls", classifier, "classification"), ("rf-reg", regressor, "regression")):
         record = _upload(backend, name, pair, task)
-        assert record.model_type == type(pickle.loads(pair[0])).__name__ and record.n_features == (
+        assert record.model_type == type(load_model(pair[0])).__name__ and record.n_features == (
             6 if task == "classification" else 5
         )
         out = benchmark(name, config=QUICK, dispatch="inline")
@@ -125,7 +127,8 @@ def test_bad_uploads_are_rejected_and_store_nothing(backend, classifier, regress
 def test_http_upload_queue_and_read(backend, classifier):
     model, data = classifier
     with TestClient(create_app(backend)) as client:
-        files = {"model": ("rf.pkl", io.BytesIO(model)), "data": ("valid.csv", io.BytesIO(data))}
+        client = signed_in(client, backend)
+        files = {"model": ("rf.skops", io.BytesIO(model)), "data": ("valid.csv", io.BytesIO(data))}
         created = client.post("/models", data={"name": "rf", "task": "classification", "target": "y"}, files=files)
         assert created.status_code == 201, created.text
         labels = pd.read_csv(io.BytesIO(data))["y"].astype(str).value_counts().to_dict()
@@ -134,7 +137,7 @@ def test_http_upload_queue_and_read(backend, classifier):
 
         bad = client.post("/models", data={"name": "bad", "task": "classification", "target": "y"},
                           files={"model": ("x.pkl", io.BytesIO(b"garbage")), "data": ("v.csv", io.BytesIO(data))})  # fmt: skip
-        assert bad.status_code == 422 and "not a pickle" in bad.json()["error"]
+        assert bad.status_code == 422 and "not a skops, ONNX" in bad.json()["error"]
         again = client.post("/models", data={"name": "rf", "task": "classification", "target": "y"}, files=files)
         assert again.status_code == 409
         assert client.get("/models/nobody").status_code == 404
@@ -154,14 +157,14 @@ def test_http_upload_queue_and_read(backend, classifier):
 
 def test_cli_upload_and_run(backend, classifier, tmp_path):
     model, data = classifier
-    (tmp_path / "rf.pkl").write_bytes(model)
+    (tmp_path / "rf.skops").write_bytes(model)
     (tmp_path / "valid.csv").write_bytes(data)
     (tmp_path / "quick.json").write_text(json.dumps(QUICK))
 
     def cli(*args):
         return subprocess.run([str(BIN / "tunefleet"), *args], capture_output=True, text=True, cwd=tmp_path)
 
-    uploaded = cli("model", "upload", "rf.pkl", "--data", "valid.csv", "--target", "y", "--task", "classification")
+    uploaded = cli("model", "upload", "rf.skops", "--data", "valid.csv", "--target", "y", "--task", "classification")
     assert uploaded.returncode == 0, uploaded.stderr
     assert json.loads(uploaded.stdout)["name"] == "rf"
     ran = cli("benchmark", "run", "rf", "--config", "quick.json", "--optimisations", "none")
@@ -172,7 +175,7 @@ def test_cli_upload_and_run(backend, classifier, tmp_path):
     missing = cli(
         "model",
         "upload",
-        "rf.pkl",
+        "rf.skops",
         "--data",
         "valid.csv",
         "--target",

@@ -57,6 +57,6 @@ def test_failing_flow_marks_the_model_failed(backend):
 
 
 def test_queue_from_missing_uri_fails_clearly(backend):
-    with pytest.raises(Exception, match="no file at"):
+    with pytest.raises(Exception, match="no readable file at that URI"):  # one message: missing or refused
         ridge_cv(data_uri=artifact_store(backend).uri("missing.csv"), target="y")
     assert ridge_service.list(database(backend)) == []

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
@@ -61,6 +62,11 @@ _TRUSTED_MODULES = ("sklearn.", "numpy.", "scipy.")
 # the server, so a type skops does not trust itself is taken from state only, and the only
 # functions taken are those that just compute (see _computing_functions).
 _STATE_LOADERS = {"ObjectNode", "TreeNode"}
+
+# One skops load or dump at a time: concurrent ones in threads (the API's uploads) failed with
+# "SystemError: AST constructor recursion depth mismatch" (CPython 3.11.7, 50 uploads on 8 threads),
+# and warnings.catch_warnings, around each load, is not thread-safe either.
+_SKOPS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -153,8 +159,9 @@ def load_model(data: bytes, trust_pickle: bool = False) -> Any:
     if fmt == SKOPS:
         import skops.io
 
-        trusted = _skops_trusted(data)
-        model = _decoded(lambda: skops.io.loads(data, trusted=trusted), "a valid skops file")
+        with _SKOPS_LOCK:
+            trusted = _skops_trusted(data)
+            model = _decoded(lambda: skops.io.loads(data, trusted=trusted), "a valid skops file")
     elif trust_pickle:
         import joblib
 
@@ -178,11 +185,12 @@ def dump_model(model: Any) -> bytes:
         return model.payload
     import skops.io
 
-    try:
-        data = skops.io.dumps(model, compression=zipfile.ZIP_DEFLATED)  # skops' default, stored, is 3-15× larger
-    except Exception as exc:  # skops raises its own and others' types for objects it cannot write
-        raise ModelError(f"skops cannot write the {type(model).__name__} ({type(exc).__name__}: {exc})") from exc
-    _skops_trusted(data)
+    with _SKOPS_LOCK:
+        try:
+            data = skops.io.dumps(model, compression=zipfile.ZIP_DEFLATED)  # skops' default, stored, is 3-15× larger
+        except Exception as exc:  # skops raises its own and others' types for objects it cannot write
+            raise ModelError(f"skops cannot write the {type(model).__name__} ({type(exc).__name__}: {exc})") from exc
+        _skops_trusted(data)
     return data
 
 

@@ -156,7 +156,7 @@ class _Distribution(Variable):
     def check(self, value) -> float:
         if not is_real(value):
             raise SpaceError(f"{self.name}: {value!r} is not a number")
-        if not math.isfinite(value):
+        if not is_finite(value):
             raise SpaceError(f"{self.name}: {value!r} is not finite")
         x = float(value)
         if self.quantized:

@@ -49,7 +49,7 @@ class _Numeric(Variable):
     def check(self, value):
         if not is_real(value):
             raise SpaceError(f"{self.name}: {value!r} is not a number")
-        if not math.isfinite(value):
+        if not is_finite(value):
             raise SpaceError(f"{self.name}: {value!r} is not finite")
         if not self.low <= value <= self.high:
             raise SpaceError(f"{self.name}: {value!r} is outside [{self.low}, {self.high}]")
