@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     platform_allowlist: str = ""
     max_request_mb: float = Field(64, gt=0)  # a request body, uploads and inline CSV included
     max_data_mb: float = Field(1024, gt=0)  # a file read through data_uri
+    max_model_mb: float = Field(1024, gt=0)  # a model file once unpacked (skops files are zips)
     max_table_mb: float = Field(2048, gt=0)  # the memory a CSV's parsed numbers may take (estimated)
     max_columns: int = Field(10_000, gt=0)  # columns of a CSV
     job_memory_mb: int = Field(8192, gt=0)  # address space of an embedded job's process (it runs apart)

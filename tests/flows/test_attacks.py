@@ -204,6 +204,19 @@ def test_a_skops_file_with_types_beyond_scikit_learn_numpy_and_scipy_is_refused_
     assert response.status_code == 422 and "posix.getcwd" in response.json()["error"], response.text
 
 
+def test_a_model_file_that_would_unpack_past_the_limit_is_413_before_it_is_decompressed(client, backend, monkeypatch):
+    monkeypatch.setenv("TUNEFLEET_MAX_MODEL_MB", "0.001")  # a kilobyte: the small forest is ~20 KB unpacked
+    model, data = _forest()
+    response = client.post(
+        "/models",
+        data={"name": "big", "task": "classification", "target": "y"},
+        files={"model": ("m.skops", io.BytesIO(model)), "data": ("v.csv", io.BytesIO(data))},
+        headers=bearer(login(client, backend)),
+    )
+    assert response.status_code == 413 and "TUNEFLEET_MAX_MODEL_MB" in response.json()["error"]
+    assert benchmarking.list_models(database(backend)) == []
+
+
 def test_a_benchmark_config_naming_a_class_imports_nothing(client, backend, tmp_path, monkeypatch):
     marker = tmp_path / "imported"
     (tmp_path / "evil_platform.py").write_text(f"open({str(marker)!r}, 'w').close()\nclass Evil: pass\n")

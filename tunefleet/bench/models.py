@@ -32,6 +32,7 @@ import pandas as pd
 
 from tunefleet.bench.errors import DataError, ModelError
 from tunefleet.bench.metrics import CLASSIFICATION, REGRESSION, TASKS
+from tunefleet.errors import TooLarge
 from tunefleet.tabular import TabularError, feature_matrix, read_csv
 
 logger = logging.getLogger(__name__)
@@ -159,6 +160,7 @@ def load_model(data: bytes, trust_pickle: bool = False) -> Any:
     if fmt == SKOPS:
         import skops.io
 
+        _check_unpacked_size(data)
         with _SKOPS_LOCK:
             trusted = _skops_trusted(data)
             model = _decoded(lambda: skops.io.loads(data, trusted=trusted), "a valid skops file")
@@ -173,6 +175,25 @@ def load_model(data: bytes, trust_pickle: bool = False) -> Any:
             "or have an operator upload it with `tunefleet model upload --trust-pickle`"
         )
     return _fitted_estimator(model)
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    """A skops file is a zip: its members' sizes, as the archive states them, are checked before any
+    is decompressed (a few KB may claim gigabytes), against TUNEFLEET_MAX_MODEL_MB."""
+    from tunefleet.settings import get_settings
+
+    limit = get_settings().max_model_mb * 2**20
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise ModelError(f"the model file is not a valid skops file (BadZipFile: {exc})") from exc
+    unpacked = sum(member.file_size for member in members)
+    if len(members) > 100_000 or unpacked > limit:
+        raise TooLarge(
+            f"the model file unpacks to {unpacked} bytes in {len(members)} parts, more than "
+            f"{limit / 2**20:g} MiB (TUNEFLEET_MAX_MODEL_MB)"
+        )
 
 
 def dump_model(model: Any) -> bytes:
