@@ -294,6 +294,26 @@ def test_oversized_and_out_of_range_training_requests_are_4xx(client, backend, c
 
 
 @pytest.mark.parametrize(
+    "config",
+    [
+        {"batch_sizes": [10**9]},
+        {"batch_sizes": list(range(1, 30))},
+        {"threads": 10**6},
+        {"timing": {"budget_s": 1e9}},
+        {"timing": {"max_repeats": 10**12}},
+        {"entries": ["sklearn"] * 60},
+    ],
+)
+def test_benchmark_configs_that_would_run_for_ever_are_422(client, backend, config):
+    headers = bearer(login(client, backend))
+    owner = users.by_email(database(backend), "test@test.com").id
+    benchmarking.upload(database(backend), artifact_store(backend), "rf", *_forest(), "y", "classification", owner)
+    response = client.post("/benchmarks", json={"model": "rf", "config": config}, headers=headers)
+    assert response.status_code == 422, response.text
+    assert benchmarking.list(database(backend)) == []
+
+
+@pytest.mark.parametrize(
     "path", [f"/model/{MAX_ID + 1}", "/model/0", "/model/-3", "/model/%C2%B2", "/benchmarks/99999999999999999999999"]
 )
 def test_ids_out_of_range_are_4xx_not_500(client, backend, path):

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from tunefleet.bench.errors import BenchError
+from tunefleet.validation import is_finite, is_int
 
 logger = logging.getLogger(__name__)
 
@@ -45,13 +46,22 @@ class TimingSettings:
     rounds: int = 5
 
     def __post_init__(self):
-        if self.budget_s <= 0 or self.warmup_s < 0:
-            raise BenchError(f"timing budget_s must be > 0 and warmup_s >= 0 (got {self.budget_s}, {self.warmup_s})")
+        numbers = (self.budget_s, self.warmup_s)
+        if not all(is_finite(n) for n in numbers) or not 0 < self.budget_s <= 60 or not 0 <= self.warmup_s <= 60:
+            raise BenchError(
+                f"timing budget_s must be > 0 and at most 60, warmup_s >= 0 and at most 60 "
+                f"(got {self.budget_s}, {self.warmup_s})"
+            )
+        counts = (self.min_warmup, self.min_repeats, self.max_repeats, self.rounds)
+        if not all(is_int(n) for n in counts):
+            raise BenchError(f"timing min_warmup, min_repeats, max_repeats and rounds must be integers (got {counts})")
         if not 1 <= self.min_repeats <= self.max_repeats or self.min_warmup < 1 or self.rounds < 1:
             raise BenchError(
                 f"timing needs 1 <= min_repeats <= max_repeats, min_warmup >= 1 and rounds >= 1 "
                 f"(got {self.min_repeats}, {self.max_repeats}, {self.min_warmup}, {self.rounds})"
             )
+        if max(self.min_warmup, self.max_repeats) > 10_000_000 or self.rounds > 100:
+            raise BenchError(f"timing asks for too many runs: at most 10000000 repeats and 100 rounds (got {counts})")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ from tunefleet.validation import is_finite, is_int
 
 HARDWARE = ("cpu", "gpu")
 DEFAULT_BATCH_SIZES = (1, 16, 64, 256, 10_000)
+# What one benchmark run may ask for (a request's config is bounded before anything runs).
+MAX_ENTRIES, MAX_BATCH_SIZES, MAX_BATCH, MAX_THREADS = 50, 20, 1_000_000, 256
 DEFAULT_OPTIMISATIONS = ("none", "float32", "float16", "int8", "prune")
 
 
@@ -176,14 +178,22 @@ class BenchmarkConfig:
     def check(self) -> None:
         if not self.entries or not self.optimisations:
             raise BenchError("a benchmark config needs at least one test and one optimisation")
+        if len(self.entries) > MAX_ENTRIES or len(self.optimisations) > MAX_ENTRIES:
+            raise BenchError(f"a benchmark config lists at most {MAX_ENTRIES} tests and {MAX_ENTRIES} optimisations")
         if not self.batch_sizes or not all(is_int(b, low=1) for b in self.batch_sizes):
-            raise BenchError(f"batch_sizes must be positive integers, not {list(self.batch_sizes)}")
+            raise BenchError(f"batch_sizes must be positive integers, not {list(self.batch_sizes)[:20]}")
+        if max(self.batch_sizes) > MAX_BATCH:
+            raise BenchError(f"batch_sizes must be at most {MAX_BATCH}, not {max(self.batch_sizes)}")
+        if len(self.batch_sizes) > MAX_BATCH_SIZES:
+            raise BenchError(f"a benchmark config lists at most {MAX_BATCH_SIZES} batch sizes")
         _unique("batch size", list(self.batch_sizes))
         bad = [h for h in self.hardware if h not in HARDWARE]
         if bad or not self.hardware:
             raise BenchError(f"hardware tags must be among {', '.join(HARDWARE)}, not {list(self.hardware)}")
         if not is_int(self.threads, low=1):
             raise BenchError(f"threads must be a positive integer, not {self.threads!r}")
+        if self.threads > MAX_THREADS:
+            raise BenchError(f"threads must be at most {MAX_THREADS}, not {self.threads}")
         if not isinstance(self.memory, bool):
             raise BenchError(f"memory must be true or false, not {self.memory!r}")
         if not is_finite(self.accuracy_budget) or self.accuracy_budget < 0:
