@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from blocks.context import artifact_store, current_settings, database
@@ -21,7 +22,7 @@ from interfaces.routes import auth as auth_routes
 from interfaces.routes import benchmark as benchmark_routes
 from interfaces.routes import experiments as experiment_routes
 from interfaces.routes import ridge as ridge_routes
-from interfaces.routes.common import Services
+from interfaces.routes.common import ERROR_RESPONSES, Services
 from interfaces.runs import Launcher
 from tunefleet import auth, users
 from tunefleet.errors import (
@@ -58,10 +59,12 @@ def create_app(settings: Settings | None = None, launcher=None) -> FastAPI:
         yield
         svc.launcher.shutdown()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # Swagger UI and ReDoc from files of the fastapi-offline package: no CDN
         title="tunefleet",
-        description="Ridge regression training, Bayesian-optimisation ask/tell experiments, inference benchmarks",
+        description="Ridge regression training, Bayesian-optimisation ask/tell experiments, inference benchmarks. "
+        "Every route but /auth/token and /auth/refresh needs `Authorization: Bearer <access_token>`.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.services = svc
     app.add_middleware(BodyLimit, limit=int(settings.max_request_mb * 2**20))

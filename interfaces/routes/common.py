@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import BaseModel, Field
 
 from tunefleet import auth, users
 from tunefleet.db import Caller, Database, RecordNotFound
@@ -29,6 +30,30 @@ class Services:
     signing_key: str
     throttle: users.SignInThrottle
     anonymous: Caller | None  # the anonymous caller, where the operator opened the ridge routes to it
+
+
+class ErrorBody(BaseModel):
+    """Every error the API answers."""
+
+    error: str = Field(description="what is wrong, naming the field, the value or the setting, and the fix")
+
+
+ERROR_RESPONSES = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (400, "the body is not valid JSON, or not of the declared form"),
+        (401, "no token, a bad or expired one, or a disabled user (also: failed sign-in)"),
+        (403, "a signed-in user who may not do this"),
+        (404, "no such record, or another user's"),
+        (409, "the request contradicts what is stored (a duplicate name, a record in another state)"),
+        (413, "a body, upload, dataset or table over its limit (the message names the setting)"),
+        (422, "an invalid field, value or file (the message names it)"),
+        (429, "too many failed sign-ins: retry after the Retry-After header's seconds"),
+        (503, "a flow run could not be created (Prefect or a deployment out of reach)"),
+    )
+}
+"""The error answers every route may give, as the OpenAPI schema declares them (in place of
+FastAPI's ``{"detail": ...}``, which this API never sends)."""
 
 
 def services(request: Request) -> Services:

@@ -1,5 +1,6 @@
 """The HTTP API end to end: real flow runs on a real Prefect server, both storage backends."""
 
+import re
 import time
 
 import numpy as np
@@ -178,6 +179,15 @@ def test_training_by_uri_and_restart_recovery(backend):
     assert body["best_alpha"] in (0.5, 5.0)
 
 
-def test_openapi_docs(client):
-    assert client.get("/docs").status_code == 200
-    assert "/train" in client.get("/openapi.json").json()["paths"]
+def test_openapi_docs_work_offline_and_declare_the_error_answers(client):
+    for page in ("/docs", "/redoc"):
+        html = client.get(page)
+        assert html.status_code == 200 and "cdn" not in html.text.lower() and "unpkg" not in html.text.lower()
+        for asset in re.findall(r'(?:src|href)="(/[^"]+\.(?:js|css))"', html.text):
+            assert client.get(asset).status_code == 200, asset  # served by tunefleet itself
+    schema = client.get("/openapi.json").json()
+    assert "/train" in schema["paths"]
+    answers = schema["paths"]["/train"]["post"]["responses"]
+    assert {"400", "401", "404", "409", "413", "422", "429", "503"} <= set(answers)
+    assert answers["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+    assert "HTTPValidationError" not in schema["components"]["schemas"]  # FastAPI's {"detail"}: never sent
