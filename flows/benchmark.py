@@ -18,11 +18,12 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.context import FlowRunContext
 
 from blocks.context import database
+from flows import names
 from tasks import benchmark as bench_tasks
 from tunefleet.bench import service as benchmarking
 
 
-@flow(name="benchmark")
+@flow(name="benchmark", flow_run_name=names.benchmark)
 def benchmark(
     model: str | None = None,
     config: dict | None = None,
@@ -96,7 +97,7 @@ def _pool_unavailable(hardware: str) -> str | None:
     return None
 
 
-@flow(name="benchmark-cells")
+@flow(name="benchmark-cells", flow_run_name=names.benchmark_cells)
 def benchmark_cells(run_id: int, hardware: str) -> dict:
     """Measure the cells of run ``run_id`` that belong to ``hardware``, one at a time, on this machine."""
     run = benchmarking.get(database(), run_id)
@@ -111,7 +112,7 @@ def benchmark_cells(run_id: int, hardware: str) -> dict:
     return {"hardware": hardware, "cells": outcomes}
 
 
-@flow(name="benchmark-nightly")
+@flow(name="benchmark-nightly", flow_run_name=names.benchmark_nightly)
 def benchmark_nightly(models: list[str] | None = None, config: dict | None = None) -> list[dict]:
     """``benchmark`` for each of ``models`` (default: every uploaded model), one after the other."""
     names = models or [record.name for record in benchmarking.list_models(database())]

@@ -7,13 +7,14 @@ from typing import Literal
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
+from flows import names
 from tasks import bo as bo_tasks
 from tasks.runners import runner_from_block, task_runner
 from tunefleet.bo.service import ExperimentSpec
 from tunefleet.errors import InvalidInput
 
 
-@flow(name="bo-tuning")
+@flow(name="bo-tuning", flow_run_name=names.bo)
 def bo_tuning(
     covars: dict | None = None,
     objective: str = "tunefleet.objectives:branin",

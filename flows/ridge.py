@@ -5,12 +5,13 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
+from flows import names
 from tasks import ridge as ridge_tasks
 from tunefleet.errors import InvalidInput
 from tunefleet.ridge import service as ridge
 
 
-@flow(name="ridge-cv")
+@flow(name="ridge-cv", flow_run_name=names.ridge)
 def ridge_cv(
     model_id: int | None = None,
     data_uri: str | None = None,
@@ -45,7 +46,7 @@ def ridge_cv(
     return ridge.view(model, internal=True)
 
 
-@flow(name="ridge-predict")
+@flow(name="ridge-predict", flow_run_name=names.ridge_predict)
 def ridge_predict(model_id: int, data_uri: str) -> str:
     """Predict every row of the CSV at ``data_uri``; store the predictions, return their URI."""
     model, predictions = ridge_tasks.predict_from_uri(model_id, data_uri)

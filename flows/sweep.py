@@ -8,6 +8,7 @@ from prefect.context import get_run_context
 from prefect.futures import as_completed
 
 from blocks.context import database
+from flows import names
 from tasks import sweep as sweep_tasks
 from tasks.runners import task_runner
 from tunefleet.errors import TunefleetError
@@ -20,7 +21,7 @@ class SweepFailed(TunefleetError):
     """The sweep ended failed (a trial failed and hpo_config.ignore_fail is false)."""
 
 
-@flow(name="hpo-sweep")
+@flow(name="hpo-sweep", flow_run_name=names.sweep)
 def hpo_sweep(
     project: str | None = None,
     sweep_id: int | None = None,

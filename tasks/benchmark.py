@@ -90,7 +90,7 @@ def _candidate_key(run_id: int, label: str) -> str:
     return f"benchmarks/{run_id}/candidates/{label}"
 
 
-@task(**DATA, cache_policy=NO_CACHE)
+@task(**DATA, cache_policy=NO_CACHE, task_run_name=lambda parameters: f"prepare {parameters['spec'].label}")
 def prepare_candidate(run: BenchmarkRun, spec: OptimisationSpec) -> dict:
     """Apply one optimisation; store the candidate (bytes and description) for the measuring flows."""
     work = Workload(run)
@@ -132,7 +132,12 @@ def skip_cells(run_id: int, cells: list[Cell], reason: str) -> None:
         )
 
 
-@task(cache_policy=NO_CACHE)
+def _cell_name(parameters: dict) -> str:
+    cell = parameters["cell"]
+    return f"{cell.entry.name}+{cell.optimisation.label} @ {cell.hardware}"
+
+
+@task(cache_policy=NO_CACHE, task_run_name=_cell_name)
 def measure_cell(run: BenchmarkRun, cell: Cell, work: Workload) -> CellResult:
     """Prepare and time one cell; its prepared artifact goes to the store, its result to the records."""
     try:

@@ -38,7 +38,13 @@ def check_objective(objective: str, objective_args: dict) -> None:
     objectives.resolve(objective, objective_args)
 
 
-@task
+def _point_name(parameters: dict) -> str:
+    text = ", ".join(f"{name}={value:.4g}" if isinstance(value, float) else f"{name}={value}"
+                     for name, value in parameters["point"].items())  # fmt: skip
+    return f"evaluate {text[:120]}"
+
+
+@task(task_run_name=_point_name)
 def evaluate(objective: str, objective_args: dict, point: dict) -> float:
     return objectives.resolve(objective, objective_args)(**point)
 

@@ -78,7 +78,12 @@ def batches(items: list, workers: int, per_worker: int = 4) -> list[list]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-@task
+def _batch_name(parameters: dict) -> str:
+    batch = parameters["batch"]
+    return f"trials {batch[0][0]}..{batch[-1][0]}" if batch else "trials: none"
+
+
+@task(task_run_name=_batch_name)
 def run_batch(
     sweep_id: int, trainable, batch: list, stop: dict, retries: int, ignore_fail: bool, flow_run_id: str | None = None
 ) -> dict:

@@ -1,5 +1,7 @@
 """The ridge flows as Prefect runs them: parameters only, as from `prefect deployment run`."""
 
+from uuid import UUID
+
 import numpy as np
 import pytest
 from prefect.client.orchestration import get_client
@@ -24,6 +26,8 @@ def test_ridge_cv_from_uri_then_batch_predict(backend):
     assert view["best_alpha"] == 0.01
     assert view["model"]["coef"]["x1"] == pytest.approx(2.0, abs=0.05)
     assert len(view["cv_results"]) == 3 and all(len(r["fold_mse"]) == 3 for r in view["cv_results"])
+    with get_client(sync_client=True) as client:  # the run is named from its work in the UI
+        assert client.read_flow_run(UUID(view["flow_run_id"])).name == "ridge y from train.csv"
 
     rows_uri = store.put_bytes("incoming/rows.csv", b"x3,x2,x1\n0,0,1\n1,1,0\n")
     predictions_uri = ridge_predict(model_id=view["model_id"], data_uri=rows_uri)

@@ -1,0 +1,52 @@
+"""What each flow run is called in the Prefect UI: named from its work, not Prefect's ``paper-cat``.
+
+Prefect calls these with no arguments when a run starts; the run's parameters come from
+``prefect.runtime``. Names are short and say what the run does to which record.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from prefect.runtime import flow_run
+
+
+def _parameters() -> dict:
+    return flow_run.parameters or {}
+
+
+def ridge() -> str:
+    p = _parameters()
+    if p.get("model_id") is not None:
+        return f"ridge {p['model_id']}"
+    return f"ridge {p.get('target')} from {posixpath.basename(str(p.get('data_uri')))}"
+
+
+def ridge_predict() -> str:
+    p = _parameters()
+    return f"predict with ridge {p.get('model_id')} on {posixpath.basename(str(p.get('data_uri')))}"
+
+
+def bo() -> str:
+    p = _parameters()
+    return f"bo {p['experiment']}" if p.get("experiment") else f"bo {p.get('name')}"
+
+
+def sweep() -> str:
+    p = _parameters()
+    return f"sweep {p['sweep_id']}" if p.get("sweep_id") is not None else f"sweep {p.get('project')}"
+
+
+def benchmark() -> str:
+    p = _parameters()
+    return f"benchmark run {p['run_id']}" if p.get("run_id") is not None else f"benchmark {p.get('model')}"
+
+
+def benchmark_cells() -> str:
+    p = _parameters()
+    return f"benchmark run {p.get('run_id')} cells @ {p.get('hardware')}"
+
+
+def benchmark_nightly() -> str:
+    models = _parameters().get("models")
+    return f"benchmark nightly: {', '.join(models)}" if models else "benchmark nightly: every model"
