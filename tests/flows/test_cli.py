@@ -67,3 +67,21 @@ def test_bad_input_exits_non_zero_with_a_message(backend, csv_file, tmp_path):
         assert message in result.stderr, (args, result.stderr)
     usage = run_cli("ridge", "train", str(csv_file), "--target", "a", "--folds", "four")
     assert usage.returncode == 2 and "invalid int value" in usage.stderr
+
+
+@pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
+def test_users_are_created_with_a_role_listed_disabled_and_enabled(backend):
+    created = subprocess.run(
+        [TUNEFLEET, "user", "create", "ops@example.com", "--role", "admin", "--password-stdin"],
+        input="a long password\n", capture_output=True, text=True, env=os.environ.copy(), timeout=120,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout) == {"id": 1, "email": "ops@example.com", "role": "admin", "active": True}
+    assert run_cli("user", "list").stdout == "1\tops@example.com\tadmin\tactive\n"
+    assert json.loads(run_cli("user", "disable", "ops@example.com").stdout)["active"] is False
+    assert run_cli("user", "list").stdout.endswith("\tdisabled\n")
+    assert json.loads(run_cli("user", "enable", "ops@example.com").stdout)["active"] is True
+    missing = run_cli("user", "disable", "nobody@example.com")
+    assert missing.returncode == 1 and "there is no user nobody@example.com" in missing.stderr
+    bad_role = run_cli("user", "create", "x@example.com", "--role", "root", "--password-stdin")
+    assert bad_role.returncode == 2 and "invalid choice" in bad_role.stderr
