@@ -11,8 +11,7 @@ from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, KFold
 
 from blocks.context import artifact_store, database
-from interfaces.api import create_app
-from tests.support.api import signed_in
+from tests.support.api import app_in_process, signed_in
 from tests.support.ridge import SEED_CSV
 from tunefleet import users
 from tunefleet.ridge import service as ridge_service
@@ -20,7 +19,7 @@ from tunefleet.ridge import service as ridge_service
 
 @pytest.fixture
 def client(backend):
-    with TestClient(create_app(backend)) as test_client:
+    with TestClient(app_in_process(backend)) as test_client:
         yield signed_in(test_client, backend)
 
 
@@ -173,7 +172,7 @@ def test_training_by_uri_and_restart_recovery(backend):
     db, store = database(backend), artifact_store(backend)
     uri = store.put_bytes("incoming/big.csv", SEED_CSV.encode())
     orphan = ridge_service.create_from_uri(db, backend, uri, ridge_service.TrainParams("a", 3, [0.5, 5.0]))
-    with TestClient(create_app(backend)) as client:
+    with TestClient(app_in_process(backend)) as client:
         body = wait_done(signed_in(client, backend, "admin@test.com", "admin"), orphan.id)  # the operator's model
     assert body["status"] == "succeeded", body["error"]
     assert body["best_alpha"] in (0.5, 5.0)

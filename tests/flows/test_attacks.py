@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 
 from blocks.context import artifact_store, database
 from interfaces.api import create_app
-from tests.support.api import PASSWORD, bearer, login
+from tests.support.api import PASSWORD, app_in_process, bearer, login
 from tests.support.ridge import SEED_CSV
 from tunefleet import auth, users
 from tunefleet.bench import service as benchmarking
@@ -36,13 +36,13 @@ EXPERIMENT = {"name": "e", "covars": {"x": {"vtype": "cont", "guess": 0.5, "min"
 
 @pytest.fixture
 def client(backend):
-    with TestClient(create_app(backend)) as test_client:
+    with TestClient(app_in_process(backend)) as test_client:
         yield test_client
 
 
 @pytest.fixture
 def anonymous_client(backend):
-    with TestClient(create_app(backend.model_copy(update={"anonymous": "ridge"}))) as test_client:
+    with TestClient(app_in_process(backend.model_copy(update={"anonymous": "ridge"}))) as test_client:
         yield test_client
 
 
@@ -370,6 +370,14 @@ def test_a_training_whose_numbers_overflow_ends_failed_with_the_reason(client, b
     client.app.state.services.launcher.wait()
     body = client.get(f"/model/{model_id}", headers=headers).json()
     assert body["status"] == "failed" and "overflow" in body["error"] and body["model"] is None
+
+
+def test_the_apis_jobs_run_in_a_process_of_their_own_that_ends_with_them(backend):
+    with TestClient(create_app(backend)) as client:  # production's launcher: each job apart
+        headers = bearer(login(client, backend))
+        model_id = client.post("/train", json=TRAIN, headers=headers).json()["model_id"]
+        client.app.state.services.launcher.wait()
+        assert client.get(f"/model/{model_id}", headers=headers).json()["status"] == "succeeded"
 
 
 def test_a_job_that_runs_out_of_memory_fails_alone_and_the_api_stays_up(backend):

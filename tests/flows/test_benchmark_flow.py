@@ -18,8 +18,7 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
 from blocks.context import artifact_store, database
 from flows.benchmark import benchmark
-from interfaces.api import create_app
-from tests.support.api import signed_in
+from tests.support.api import app_in_process, signed_in
 from tunefleet.bench import service as benchmarking
 from tunefleet.bench.errors import BenchError, DataError, ModelError
 from tunefleet.bench.models import load_model
@@ -126,7 +125,7 @@ def test_bad_uploads_are_rejected_and_store_nothing(backend, classifier, regress
 
 def test_http_upload_queue_and_read(backend, classifier):
     model, data = classifier
-    with TestClient(create_app(backend)) as client:
+    with TestClient(app_in_process(backend)) as client:
         client = signed_in(client, backend)
         files = {"model": ("rf.skops", io.BytesIO(model)), "data": ("valid.csv", io.BytesIO(data))}
         created = client.post("/models", data={"name": "rf", "task": "classification", "target": "y"}, files=files)

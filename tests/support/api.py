@@ -1,6 +1,8 @@
 """Signing in to the HTTP API in tests: a user (created if missing) and its bearer header."""
 
 from blocks.context import database
+from interfaces.api import create_app
+from interfaces.runs import Launcher
 from tunefleet import users
 
 PASSWORD = "correct horse battery"
@@ -23,3 +25,10 @@ def signed_in(client, backend, email="test@test.com", role="user"):
     """``client`` sending ``email``'s token with every request."""
     client.headers.update(bearer(login(client, backend, email, role)))
     return client
+
+
+def app_in_process(settings):
+    """The API with its embedded jobs run in a thread of this process, not apart in a child process:
+    a child costs ~4 s a job here (Python, Prefect and the flow's imports). The tests of the child
+    process itself (tests/flows/test_attacks.py) use ``create_app(settings)``, as production does."""
+    return create_app(settings, launcher=Launcher(settings))
