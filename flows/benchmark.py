@@ -38,9 +38,17 @@ def benchmark(
     ``dispatch``: ``deployment`` sends each hardware tag's cells to the
     ``benchmark-cells/<tag>`` deployment (its work pool); ``inline`` measures them here;
     ``auto`` is ``deployment`` when this run itself came from a deployment.
+
+    Args:
+        model: an uploaded model's name or id.
+        config: entries, optimisations, batch sizes, timing and hardware (default: everything built in).
+        run_id: a queued run to measure, or an earlier run to finish (its measured cells are kept).
+        dispatch: auto, deployment (each hardware tag's cells on its work pool) or inline (here).
     """
     logger = get_run_logger()
     run = bench_tasks.open_run(model, config, run_id)
+    model_name = benchmarking.get_model(database(), run.model_id).name
+    names.label(f"benchmark {run.id} {model_name}", "benchmark", f"benchmark-run-{run.id}")
     try:
         plan = bench_tasks.plan_run(run)
         candidates = bench_tasks.prepare_candidate.map(unmapped(run), plan.optimisations()).result()
@@ -99,11 +107,19 @@ def _pool_unavailable(hardware: str) -> str | None:
 
 @flow(name="benchmark-cells", flow_run_name=names.benchmark_cells)
 def benchmark_cells(run_id: int, hardware: str) -> dict:
-    """Measure the cells of run ``run_id`` that belong to ``hardware``, one at a time, on this machine."""
+    """Measure the cells of run ``run_id`` that belong to ``hardware``, one at a time, on this machine.
+
+    Args:
+        run_id: the benchmark run whose cells to measure.
+        hardware: the hardware tag (cpu, gpu) of the cells this machine measures.
+    """
     run = benchmarking.get(database(), run_id)
     work = bench_tasks.Workload(run)
     cells = bench_tasks.cells_to_measure(run, hardware, work)
-    progress = create_progress_artifact(0.0, description=f"benchmark run {run_id}: {hardware} cells")
+    names.label(f"benchmark {run_id} cells @ {hardware}", "benchmark", f"benchmark-run-{run_id}", hardware)
+    progress = create_progress_artifact(
+        0.0, key=f"benchmark-run-{run_id}-{hardware}-progress", description=f"benchmark run {run_id}: {hardware} cells"
+    )
     outcomes: dict[str, int] = {}
     for done, cell in enumerate(cells, start=1):
         result = bench_tasks.measure_cell(run, cell, work)
@@ -114,8 +130,13 @@ def benchmark_cells(run_id: int, hardware: str) -> dict:
 
 @flow(name="benchmark-nightly", flow_run_name=names.benchmark_nightly)
 def benchmark_nightly(models: list[str] | None = None, config: dict | None = None) -> list[dict]:
-    """``benchmark`` for each of ``models`` (default: every uploaded model), one after the other."""
-    names = models or [record.name for record in benchmarking.list_models(database())]
-    if not names:
+    """``benchmark`` for each of ``models`` (default: every uploaded model), one after the other.
+
+    Args:
+        models: names of uploaded models (default: every one).
+        config: the benchmark config every model is measured with (default: everything built in).
+    """
+    chosen = models or [record.name for record in benchmarking.list_models(database())]
+    if not chosen:
         get_run_logger().warning("no uploaded models to benchmark")
-    return [benchmark(name, config) for name in names]
+    return [benchmark(name, config) for name in chosen]

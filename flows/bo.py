@@ -12,6 +12,7 @@ from tasks import bo as bo_tasks
 from tasks.runners import runner_from_block, task_runner
 from tunefleet.bo.service import ExperimentSpec
 from tunefleet.errors import InvalidInput
+from tunefleet.reports import artifact_key, compact
 
 
 @flow(name="bo-tuning", flow_run_name=names.bo)
@@ -39,6 +40,23 @@ def bo_tuning(
     flight are evaluated first, once) until the budget is spent. Evaluations run on the
     ``engine`` task runner (``address`` for an existing Dask or Ray cluster), or on the
     one a saved ``ComputeCluster`` block named ``compute_block`` describes.
+
+    Args:
+        covars: the search space of a new experiment: {name: {vtype: int|cont|cat, guess, min, max, options}}.
+        objective: what to maximise or minimise: module:function, script.py:function, or sklearn:Estimator.
+        objective_args: keyword arguments the objective gets besides the point (JSON object).
+        experiment: the uuid of an experiment to continue (its covars and settings are kept).
+        name: the new experiment's name (runs, artifacts and their keys are named after it).
+        model_type: the Gaussian-process surrogate (SingleTaskGP).
+        acq_func: the acquisition function (ExpectedImprovement, qExpectedImprovement, ...).
+        direction: maximize or minimize the objective.
+        iterations: rounds of ask, evaluate, tell.
+        batch_size: points per round, evaluated in parallel.
+        initial_points: the guess plus Sobol points before the GP takes over.
+        seed: seed of the Sobol points and the acquisition optimiser (0 to 2^32-1).
+        engine: where evaluations run: thread (this process), dask or ray.
+        address: an existing Dask scheduler or Ray cluster (default: a local one per run).
+        compute_block: a saved ComputeCluster block to run on instead of engine and address.
     """
     logger = get_run_logger()
     if experiment is None and not covars:
@@ -54,8 +72,12 @@ def bo_tuning(
     )
     bo_tasks.check_objective(objective, objective_args or {})
     exp = bo_tasks.open_experiment(spec, experiment)
+    names.label(f"bo {exp.name}", "bo", f"bo-{exp.uuid}")
     budget = iterations * batch_size
-    progress = create_progress_artifact(0.0, description=f"evaluations of {exp.name} ({exp.uuid})")
+    progress = create_progress_artifact(
+        0.0, key=f"{artifact_key('bo', exp.name)}-progress", description=f"evaluations of {exp.name} ({exp.uuid})"
+    )
+    best = None
     runner = runner_from_block(compute_block) if compute_block else task_runner(engine, address)
     with runner:
         while (done := _finished(bo_tasks.trial_counts(exp))) < budget:
@@ -67,11 +89,36 @@ def bo_tuning(
                 )
                 for t in batch
             ]
-            bo_tasks.record_outcomes([(t.id, *_outcome(f)) for t, f in zip(batch, futures)])
+            outcomes = [(t.id, *_outcome(f)) for t, f in zip(batch, futures)]
+            bo_tasks.record_outcomes(outcomes)
             update_progress_artifact(progress, 100.0 * min(done + len(batch), budget) / budget)
+            best = _better(best, [response for _, response, _ in outcomes if response is not None], exp.maximize)
+            logger.info(
+                "%d/%d evaluations: this round %d ok, %d failed; best of this run %s",
+                min(done + len(batch), budget),
+                budget,
+                sum(error is None for *_, error in outcomes),
+                sum(error is not None for *_, error in outcomes),
+                "none yet" if best is None else f"{best:.6g}",
+            )
     report = bo_tasks.publish_report(exp)
-    logger.info("experiment %s: best %s at %s", exp.uuid, report["best_response"], report["covars_best_response"])
+    logger.info(
+        "experiment %s (%s): %d evaluations, %d failed, best %.6g at %s",
+        exp.name,
+        exp.uuid,
+        report["n_told"],
+        report["failed"],
+        report["best_response"] if report["best_response"] is not None else float("nan"),
+        compact(report["covars_best_response"] or {}),
+    )
     return report
+
+
+def _better(best: float | None, responses: list[float], maximize: bool) -> float | None:
+    candidates = [*responses, *([] if best is None else [best])]
+    if not candidates:
+        return None
+    return max(candidates) if maximize else min(candidates)
 
 
 def _finished(counts: dict[str, int]) -> int:

@@ -1,14 +1,21 @@
 """What each flow run is called in the Prefect UI: named from its work, not Prefect's ``paper-cat``.
 
 Prefect calls these with no arguments when a run starts; the run's parameters come from
-``prefect.runtime``. Names are short and say what the run does to which record.
+``prefect.runtime``. Names are short and say what the run does to which record. Once a run
+knows its record, ``label`` names it after the record and tags it with the capability and the
+record (``bo``, ``bo-<uuid>``), so the UI's tag filter finds every run of one record.
 """
 
 from __future__ import annotations
 
+import logging
 import posixpath
 
+from prefect.client.orchestration import get_client
+from prefect.context import FlowRunContext
 from prefect.runtime import flow_run
+
+log = logging.getLogger(__name__)
 
 
 def _parameters() -> dict:
@@ -50,3 +57,17 @@ def benchmark_cells() -> str:
 def benchmark_nightly() -> str:
     models = _parameters().get("models")
     return f"benchmark nightly: {', '.join(models)}" if models else "benchmark nightly: every model"
+
+
+def label(name: str, *tags: str) -> None:
+    """Rename the running flow run and add ``tags`` to it. A label is for people: a failure to
+    write it is logged and the run goes on."""
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        return
+    run = context.flow_run
+    try:
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(run.id, name=name, tags=sorted({*run.tags, *tags}))
+    except Exception as exc:  # noqa: BLE001 (any failure of this cosmetic call must not fail the run)
+        log.warning("could not name flow run %s %r: %s", run.id, name, exc)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
 
@@ -26,6 +28,16 @@ def ridge_cv(
 
     Status moves queued → running → succeeded | failed; a failure records its reason and
     leaves no partial model.
+
+    Args:
+        model_id: a model the API or CLI queued; leave empty to train one on ``data_uri``.
+        data_uri: training CSV with a header row (the artifact store, or a root of TUNEFLEET_DATA_ROOTS).
+        target: the column to predict (with ``data_uri``).
+        n_folds: k of the k-fold cross-validation (2 to 1000, at most the rows).
+        l2_coef: the L2 coefficients (alphas) to compare; the best by mean MSE is kept.
+        fit_intercept: fit an intercept (otherwise the data is assumed centred).
+        shuffle: shuffle the rows before splitting them into folds.
+        random_state: the shuffle's seed (0 to 2^32-1), for repeatable folds.
     """
     logger = get_run_logger()
     if model_id is None:
@@ -34,6 +46,8 @@ def ridge_cv(
         params = ridge.TrainParams(target, n_folds, list(l2_coef), fit_intercept, shuffle, random_state)
         model_id = ridge_tasks.queue_from_uri(data_uri, params)
     model = ridge_tasks.start_training(model_id)
+    source = f" from {posixpath.basename(data_uri)}" if data_uri else ""
+    names.label(f"ridge {model.id}: {model.target}{source}", "ridge", f"ridge-model-{model.id}")
     try:
         data = ridge_tasks.load_training_data(model)
         result = ridge_tasks.cross_validate(model, data)
@@ -48,7 +62,12 @@ def ridge_cv(
 
 @flow(name="ridge-predict", flow_run_name=names.ridge_predict)
 def ridge_predict(model_id: int, data_uri: str) -> str:
-    """Predict every row of the CSV at ``data_uri``; store the predictions, return their URI."""
+    """Predict every row of the CSV at ``data_uri``; store the predictions, return their URI.
+
+    Args:
+        model_id: a trained ridge model.
+        data_uri: CSV of rows to predict, with the model's feature columns (any order, by name).
+    """
     model, predictions = ridge_tasks.predict_from_uri(model_id, data_uri)
     uri = ridge_tasks.store_predictions(model, predictions, str(flow_run.id or "local"))
     get_run_logger().info("%d predictions of model %s stored at %s", len(predictions), model_id, uri)

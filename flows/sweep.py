@@ -12,6 +12,7 @@ from flows import names
 from tasks import sweep as sweep_tasks
 from tasks.runners import task_runner
 from tunefleet.errors import TunefleetError
+from tunefleet.reports import artifact_key
 from tunefleet.sweep import service as sweeps
 from tunefleet.sweep.configs import SweepConfig
 from tunefleet.sweep.tables import SweepStatus
@@ -38,6 +39,13 @@ def hpo_sweep(
     HTML, parallel coordinates) go to the artifact store, with table and markdown artifacts
     here, and with model_config.save_model the best config is trained once more and its
     model stored. Bad input fails before anything is recorded.
+
+    Args:
+        project: the project (a named set of configs) to run a new sweep of.
+        sweep_id: a sweep to resume instead (its finished trials are kept).
+        n_jobs: workers of the local cluster (default: the project's compute_config).
+        engine: ray or dask (default: the project's compute_config).
+        address: an existing Ray or Dask cluster (default: a local one per run).
     """
     logger = get_run_logger()
     if (project is None) == (sweep_id is None):
@@ -46,8 +54,13 @@ def hpo_sweep(
     flow_run = get_run_context().flow_run
     sweep_id = sweep_tasks.open_sweep(config, sweep_id, str(flow_run.id) if flow_run else None)
     sweep = SweepConfig.from_dict(config)
+    names.label(f"sweep {sweep_id} {sweep.name}", "sweep", f"sweep-{sweep_id}")
     total = sweeps.total_trials(sweep)
-    progress = create_progress_artifact(0.0, description=f"trials of sweep {sweep_id} ({sweep.name})")
+    progress = create_progress_artifact(
+        0.0,
+        key=f"{artifact_key('sweep', sweep.name)}-progress",
+        description=f"trials of sweep {sweep_id} ({sweep.name})",
+    )
     error = None
     try:
         if sweep.compute_config.engine == "ray":

@@ -18,6 +18,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from blocks.context import artifact_store, current_settings, database
+from interfaces.routes import artifacts as artifact_routes
 from interfaces.routes import auth as auth_routes
 from interfaces.routes import benchmark as benchmark_routes
 from interfaces.routes import experiments as experiment_routes
@@ -69,7 +70,13 @@ def create_app(settings: Settings | None = None, launcher=None) -> FastAPI:
     app.state.services = svc
     app.add_middleware(BodyLimit, limit=int(settings.max_request_mb * 2**20))
     _install_error_handlers(app)
-    for router in (ridge_routes.router, auth_routes.router, experiment_routes.router, benchmark_routes.router):
+    for router in (
+        ridge_routes.router,
+        auth_routes.router,
+        experiment_routes.router,
+        benchmark_routes.router,
+        artifact_routes.router,
+    ):
         app.include_router(router)
 
     @app.get("/health")

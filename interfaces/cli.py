@@ -26,10 +26,22 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback (a sweep run here is paused first)
+        sys.stderr.write("interrupted\n")
+        return 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with tunefleet's answer to bad input: ``error: ...`` on stderr and exit 1 (argparse's
+    own is its usage text and exit 2). Subcommands' parsers are of this class too."""
+
+    def error(self, message: str):
+        sys.stderr.write(f"error: {message} (see: {self.prog} --help)\n")
+        sys.exit(1)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tunefleet", description="Tune, train and benchmark models on Prefect.")
+    parser = _Parser(prog="tunefleet", description="Tune, train and benchmark models on Prefect.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     commands = parser.add_subparsers(dest="command", required=True)
     ridge.register(commands)

@@ -28,9 +28,11 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from uuid import UUID
 
 from blocks.context import database
@@ -270,8 +272,26 @@ def flow_run(flow_run_id: str | None):
             return None
 
 
+def prefect_server_configured() -> bool:
+    """Whether a Prefect server is configured (``PREFECT_API_URL`` in the environment or in the active
+    Prefect profile), read without importing Prefect (seconds). Without one, every Prefect call starts
+    a temporary server first (5-15 s), so read-only commands answer from the records alone."""
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        profiles = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    active = os.environ.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
+    return bool(profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL"))
+
+
 def flow_run_state(flow_run_id: str | None) -> str | None:
-    """The name of the flow run's state (None: no run, or Prefect cannot say)."""
+    """The name of the flow run's state (None: no run, no Prefect server configured, or Prefect cannot say)."""
+    if not prefect_server_configured():
+        return None
     try:
         found = flow_run(flow_run_id)
     except Exception:  # noqa: BLE001 - callers work on the records alone when Prefect is out of reach

@@ -14,13 +14,15 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
 from blocks.context import artifact_store, current_settings, database
+from tasks.publish import report_files
 from tasks.retries import DATA, RECORDS
+from tunefleet import reports
 from tunefleet.bench import service as benchmarking
 from tunefleet.bench.errors import BenchError, NotApplicable
 from tunefleet.bench.models import load_model, read_validation_csv
 from tunefleet.bench.optimisations import Candidate, OptimisationSpec, make_candidate
 from tunefleet.bench.registry import BenchmarkConfig, Cell, Plan, plan
-from tunefleet.bench.report import fastest, heatmap_png, results_table, summary_markdown
+from tunefleet.bench.report import fastest, heatmap_png, readable, results_table, summary_markdown
 from tunefleet.bench.runner import CellResult, run_cell
 from tunefleet.bench.tables import BenchmarkRun, CellStatus, InferenceModel
 from tunefleet.storage import ArtifactNotFound
@@ -164,6 +166,10 @@ def measure_cell(run: BenchmarkRun, cell: Cell, work: Workload) -> CellResult:
     return result
 
 
+_REPORT_FIELDS = {"table_uri": "cells.csv", "summary_uri": "summary.md", "heatmap_uri": "heatmap.png"}
+"""The run's report fields (its record, ``benchmark show``) and the files they name."""
+
+
 @task(**RECORDS)
 def publish_report(run: BenchmarkRun) -> dict:
     """Table, heat map and summary from the run's recorded cells: as Prefect artifacts and in the store."""
@@ -178,16 +184,21 @@ def publish_report(run: BenchmarkRun) -> dict:
     budget = run_config(run).accuracy_budget
     table = results_table(results)
     summary = summary_markdown(results, budget, skipped)
-    prefix = f"benchmarks/{run.id}/report"
-    uris = {
-        "table_uri": store.put_bytes(f"{prefix}/cells.csv", safe_csv(table).encode()),
-        "summary_uri": store.put_bytes(f"{prefix}/summary.md", summary.encode()),
-    }
+    files = {"summary.md": summary.encode(), "cells.csv": safe_csv(table).encode()}
     if len(table):
-        uris["heatmap_uri"] = store.put_bytes(f"{prefix}/heatmap.png", heatmap_png(results))
-    key = f"benchmark-{run.id}"
-    create_table_artifact(_json_ready(table), key=key, description=f"benchmark run {run.id}: every measured cell")
-    create_markdown_artifact(summary + f"\n\nHeat map: `{uris.get('heatmap_uri', 'none')}`\n", key=f"{key}-summary")
+        files["heatmap.png"] = heatmap_png(results)
+    stored = {
+        name: store.put_bytes(reports.store_key("benchmarks", run.id, name), data) for name, data in files.items()
+    }
+    uris = {field: stored[name] for field, name in _REPORT_FIELDS.items() if name in stored}
+    model = benchmarking.get_model(db, run.model_id)
+    key, title = reports.artifact_key("benchmark", model.name), f"benchmark run {run.id} of {model.name}"
+    create_table_artifact(_json_ready(readable(table)), key=f"{key}-cells", description=f"{title}: every measured cell")
+    create_markdown_artifact(
+        summary + "\n\n" + report_files("benchmarks", run.id, stored, key, title),
+        key=key,
+        description=f"{title}: the fastest cells within the accuracy budget, skips, heat map",
+    )
     counts = {status.value: sum(c.status == status for c in recorded) for status in CellStatus}
     best = _json_ready(pd.DataFrame(fastest(results, budget))) if len(table) else []
     return {**uris, "cells": counts, "fastest": best}

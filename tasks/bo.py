@@ -6,8 +6,9 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from blocks.context import artifact_store, database
+from tasks.publish import report_files
 from tasks.retries import RECORDS
-from tunefleet import objectives
+from tunefleet import objectives, reports
 from tunefleet.bo import plots
 from tunefleet.bo import service as experiments
 from tunefleet.bo.tables import Experiment, Trial, TrialStatus
@@ -39,9 +40,7 @@ def check_objective(objective: str, objective_args: dict) -> None:
 
 
 def _point_name(parameters: dict) -> str:
-    text = ", ".join(f"{name}={value:.4g}" if isinstance(value, float) else f"{name}={value}"
-                     for name, value in parameters["point"].items())  # fmt: skip
-    return f"evaluate {text[:120]}"
+    return f"evaluate {reports.compact(parameters['point'])[:120]}"
 
 
 @task(task_run_name=_point_name)
@@ -63,24 +62,28 @@ def publish_report(exp: Experiment) -> dict:
     db = database()
     done = experiments.trials(db, exp, status=None)
     complete = [t for t in done if t.status is TrialStatus.complete]
+    key = reports.artifact_key("bo", exp.name)
     create_table_artifact(
-        key=f"bo-{exp.uuid}-trials",
+        key=f"{key}-trials",
         table=[{**t.covars, "response": t.response, "status": t.status.value, "error": t.error} for t in done],
         description=f"Trials of experiment {exp.name} ({exp.uuid})",
     )
     summary = experiments.summary(db, exp)
-    plot_uri = None
+    plot_uri, files = None, ""
     if complete:
         png = plots.best_so_far_png([t.response for t in complete], exp.maximize, f"{exp.name}: best so far")
-        plot_uri = artifact_store().put_bytes(f"experiments/{exp.uuid}/best_so_far.png", png)
+        plot_uri = artifact_store().put_bytes(reports.store_key("experiments", exp.uuid, "best_so_far.png"), png)
+        files = report_files("experiments", exp.uuid, {"best_so_far.png": plot_uri}, key, f"experiment {exp.name}")
     create_markdown_artifact(
-        key=f"bo-{exp.uuid}-summary",
+        key=key,
         markdown=(
             f"# {exp.name}\n\nExperiment `{exp.uuid}`: {summary.n_told} evaluations, "
             f"{'maximising' if exp.maximize else 'minimising'}.\n\n"
-            f"Best response **{summary.best_response}** at `{summary.covars_best_response}`.\n\n"
-            f"Best-so-far plot: `{plot_uri}`\n"
+            f"Best response **{summary.best_response:.6g}** at `{reports.compact(summary.covars_best_response)}`.\n\n{files}\n"
+            if summary.best_response is not None
+            else f"# {exp.name}\n\nExperiment `{exp.uuid}`: no evaluation has completed yet.\n"
         ),
+        description=f"experiment {exp.name}: best response and best-so-far plot",
     )
     return {
         "exp_uuid": exp.uuid,

@@ -53,7 +53,14 @@ def fail_training(model_id: int, reason: str) -> RidgeModel:
 def publish_cv_table(model: RidgeModel) -> None:
     create_table_artifact(
         key=f"ridge-model-{model.id}-cv",
-        table=[{k: row[k] for k in ("param_value", "mean_mse")} for row in model.cv_results],
+        table=[
+            {
+                "l2_coef": row["param_value"],
+                "mean_mse": float(f"{row['mean_mse']:.6g}"),
+                "best": "best" if row["param_value"] == model.best_alpha else "",
+            }
+            for row in model.cv_results
+        ],  # fmt: skip
         description=f"Ridge model {model.id}: mean MSE per L2 coefficient (best {model.best_alpha})",
     )
 

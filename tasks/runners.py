@@ -30,7 +30,9 @@ def task_runner(engine: str = "thread", address: str | None = None, workers: int
         address = address or settings.dask_address
         if address:
             return DaskTaskRunner(address=address)
-        return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True})
+        return DaskTaskRunner(
+            cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "env": _prefect_env()}
+        )
     if engine == "ray":
         from prefect_ray import RayTaskRunner
 
@@ -38,8 +40,20 @@ def task_runner(engine: str = "thread", address: str | None = None, workers: int
         if address:
             return RayTaskRunner(address=address)
         # "local": a new Ray instance for this flow run, even when another cluster runs on this machine.
-        return RayTaskRunner(init_kwargs={"address": "local", "num_cpus": workers})
+        return RayTaskRunner(
+            init_kwargs={"address": "local", "num_cpus": workers, "runtime_env": {"env_vars": _prefect_env()}}
+        )
     raise InvalidInput(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+def _prefect_env() -> dict[str, str]:
+    """The Prefect API of this flow run, for the workers of a local cluster. On the embedded
+    defaults that is a temporary server: without its URL each worker process would start one of
+    its own (three per sweep were seen, and one timed out under load and failed its sweep)."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return {"PREFECT_API_URL": str(client.api_url).rstrip("/")}
 
 
 def runner_from_block(name: str) -> TaskRunner:

@@ -12,7 +12,9 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact, update_progress_artifact
 
 from blocks.context import artifact_store, current_settings, database
+from tasks.publish import report_files
 from tasks.retries import RECORDS
+from tunefleet import reports
 from tunefleet.db import StatusConflict
 from tunefleet.sweep import report as sweep_report
 from tunefleet.sweep import service as sweeps
@@ -140,6 +142,10 @@ def run_ray(sweep_id: int, config: dict, progress_id=None) -> dict:
 
 
 # -- after the trials -----------------------------------------------------------------------------------
+_REPORT_NAMES = {"json": "report.json", "csv": "report.csv", "html": "report.html", "pcp": "parallel_coordinates.png"}
+"""The sweep record's names of its report files (``sweep show``, ``report``), and the files'."""
+
+
 @task(**RECORDS)
 def publish_reports(sweep_id: int) -> dict:
     """JSON, CSV, HTML and parallel-coordinates PNG in the store; table and markdown artifacts in Prefect;
@@ -150,39 +156,42 @@ def publish_reports(sweep_id: int) -> dict:
     space = sweeps.sweep_config(record).space()
     trials = sweeps.trial_dicts(db, sweep_id)
     extra = record.config["hpo_config"].get("extra_metrics") or None
-    store = artifact_store()
-    prefix = f"sweeps/{sweep_id}"
     title = f"{record.project}: sweep {sweep_id}"
     log_axes = sweep_report.log_axes_of(space)
     png = sweep_report.parallel_coordinates_png(trials, metric, mode, log_axes=log_axes, title=title)
     page = sweep_report.to_html(trials, metric, mode, title=title, extra_metrics=extra, log_axes=log_axes, png=png)
-    uris = {
-        "json": store.put_bytes(f"{prefix}/report.json", sweep_report.to_json(trials, metric, mode).encode()),
-        "csv": store.put_bytes(f"{prefix}/report.csv", sweep_report.to_csv(trials, metric, mode, extra).encode()),
-        "html": store.put_bytes(f"{prefix}/report.html", page.encode()),
-        "pcp": store.put_bytes(f"{prefix}/parallel_coordinates.png", png),
+    files = {
+        "parallel_coordinates.png": png,
+        "report.html": page.encode(),
+        "report.csv": sweep_report.to_csv(trials, metric, mode, extra).encode(),
+        "report.json": sweep_report.to_json(trials, metric, mode).encode(),
     }
+    store = artifact_store()
+    stored = {name: store.put_bytes(reports.store_key("sweeps", sweep_id, name), data) for name, data in files.items()}
+    uris = {kind: stored[name] for kind, name in _REPORT_NAMES.items()}
+    key = reports.artifact_key("sweep", record.project)
     create_table_artifact(
-        key=f"sweep-{sweep_id}-trials",
+        key=f"{key}-trials",
         table=sweep_report.rows(trials, metric, mode, extra) or [{"trial_id": None}],
         description=f"Trials of sweep {sweep_id} ({record.project})",
     )
     create_markdown_artifact(
-        key=f"sweep-{sweep_id}-summary",
+        key=key,
         markdown=sweep_report.summary_markdown(trials, metric, mode, title=title)
         + "\n"
-        + "\n".join(f"- {kind}: `{uri}`" for kind, uri in uris.items()),
+        + report_files("sweeps", sweep_id, stored, key, title),
+        description=f"{title}: best trial, counts, plot and report files",
     )
     best = sweeps.best(db, record)
-    reports = {**(record.reports or {}), **uris}
+    published = {**(record.reports or {}), **uris}
     sweeps.set_sweep(
         db,
         sweep_id,
-        reports=reports,
+        reports=published,
         best_trial_key=best["trial_id"] if best else None,
         best_metric=sweep_report.metric_value(best, metric) if best else None,
     )
-    return {"best": best, "reports": reports}
+    return {"best": best, "reports": published}
 
 
 @task

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     data_roots: str = ""
     # module:Class benchmark platforms admins may name besides the built-in ones (comma-separated).
     platform_allowlist: str = ""
+    # The API's address as browsers reach it (http(s)://host[:port][/prefix]): flows link their plots
+    # and reports there, signed, so the Prefect UI shows them. Unset: reports name their store URIs.
+    public_url: str = Field("", max_length=500, pattern=r"^(https?://[^\s?#]+)?$")
     max_request_mb: float = Field(64, gt=0)  # a request body, uploads and inline CSV included
     max_data_mb: float = Field(1024, gt=0)  # a file read through data_uri
     max_model_mb: float = Field(1024, gt=0)  # a model file once unpacked (skops files are zips)

@@ -16,10 +16,12 @@ from tunefleet.bench import (
     fastest,
     heatmap_png,
     plan,
+    readable,
     results_table,
     run_cell,
     summary_markdown,
 )
+from tunefleet.bench.report import DECIDING
 
 
 def _result(
@@ -49,6 +51,17 @@ def test_table_has_a_row_per_cell_and_batch_size_with_speedups():
     row = table[(table.platform == "onnxruntime") & (table.batch_size == 1)].iloc[0]
     assert row.speedup == pytest.approx(400.0)
     assert table[table.platform == "sklearn"].speedup.tolist() == [1.0, 1.0]
+
+
+def test_the_readable_table_puts_the_deciding_columns_first_and_rounds_to_four_digits():
+    full = results_table([_result("sklearn", "none", {1: 4.0}), _result("onnxruntime", "none", {1: 3.0})])
+    table = readable(full)
+    assert list(table.columns[:7]) == DECIDING == ["platform", "optimisation", "hardware", "batch_size",
+                                                  "median_ms", "speedup", "drift"]  # fmt: skip
+    assert sorted(table.columns) == sorted(full.columns)  # nothing dropped
+    onnx = table[table.platform == "onnxruntime"].iloc[0]
+    assert onnx.speedup == 1.333 and onnx.throughput_rows_per_s == 333.3
+    assert full[full.platform == "onnxruntime"].iloc[0].speedup == pytest.approx(4 / 3, rel=1e-12)
 
 
 def test_fastest_respects_the_accuracy_budget():

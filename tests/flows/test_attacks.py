@@ -21,7 +21,7 @@ from blocks.context import artifact_store, database
 from interfaces.api import create_app
 from tests.support.api import PASSWORD, app_in_process, bearer, login
 from tests.support.ridge import SEED_CSV
-from tunefleet import auth, users
+from tunefleet import auth, reports, users
 from tunefleet.bench import service as benchmarking
 from tunefleet.bo import service as experiments
 from tunefleet.db.columns import utcnow
@@ -32,6 +32,12 @@ PUBLIC = {"/auth/token", "/auth/refresh", "/health", "/docs", "/docs/oauth2-redi
 RIDGE = {"/train", "/model/{model_id}", "/model/{model_id}/predict"}
 TRAIN = {"data": SEED_CSV, "target": "a", "n_folds": 2, "l2_coef": [1.0]}
 EXPERIMENT = {"name": "e", "covars": {"x": {"vtype": "cont", "guess": 0.5, "min": 0.0, "max": 1.0}}}
+
+
+# Checks of the HTTP layer alone (token claims, request bounds, JSON shapes) run on one backend: what
+# they test happens before any record or file is touched. Everything that reads or writes records or
+# files (ownership, URIs, uploads, jobs, concurrency) runs on both.
+HTTP_LAYER_ONLY = pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
 
 
 @pytest.fixture
@@ -50,9 +56,14 @@ def routes(app) -> list[tuple[str, str]]:
     return sorted((method, route.path) for route in app.routes for method in getattr(route, "methods", ()) or ())
 
 
+FILLS = {"{model_id}": "1", "{run_id}": "1", "{ref}": "rf", "{exp_uuid}": "u", "{kind}": "benchmarks",
+         "{record}": "1", "{name}": "heatmap.png"}  # fmt: skip
+
+
 def call(client, method: str, path: str, **kwargs):
-    filled = path.replace("{model_id}", "1").replace("{run_id}", "1").replace("{ref}", "rf").replace("{exp_uuid}", "u")
-    return client.request(method, filled, **kwargs)
+    for name, value in FILLS.items():
+        path = path.replace(name, value)
+    return client.request(method, path, **kwargs)
 
 
 class Marker:
@@ -105,6 +116,7 @@ def test_a_disabled_users_tokens_stop_working_at_once(client, backend):
     assert client.post("/auth/token", data={"username": "test@test.com", "password": PASSWORD}).status_code == 401
 
 
+@HTTP_LAYER_ONLY
 @pytest.mark.parametrize("subject", ["²", "1.5", "-1", str(2**63), "0", "999999", None, 7])
 def test_tokens_whose_subject_is_not_a_user_are_401(client, backend, subject):
     claims = {"type": "access_token", "exp": utcnow().timestamp() + 60, "jti": "x"}
@@ -162,6 +174,39 @@ def test_a_user_sees_and_acts_on_its_own_records_only(client, backend):
     for path in ("/experiments", "/models", "/benchmarks"):
         assert client.get(path, headers=bob).json() == [], path
         assert len(client.get(path, headers=admin).json()) == 1, path
+
+
+def test_report_links_open_only_the_declared_files_they_were_signed_for(client, backend):
+    store = artifact_store(backend)
+    store.put_bytes("benchmarks/1/report/heatmap.png", b"\x89PNG heat map")
+    store.put_bytes("benchmarks/1/report/secret.txt", b"marker-secret")  # in the store, but no report file
+    store.put_bytes("secret.txt", b"marker-secret")
+    signed = "/artifacts/benchmarks/1/heatmap.png?sig=" + reports.signature(
+        auth.signing_key(backend), "/artifacts/benchmarks/1/heatmap.png"
+    )
+    assert client.get(signed).content == b"\x89PNG heat map"  # no token: the link is the credential
+    sig = signed.split("sig=")[1]
+    admin = bearer(login(client, backend, "admin@test.com", role="admin"))
+    for path in (
+        f"/artifacts/benchmarks/2/heatmap.png?sig={sig}",  # another record
+        f"/artifacts/sweeps/1/report.html?sig={sig}",  # another kind
+        f"/artifacts/benchmarks/1/cells.csv?sig={sig}",  # another file
+        f"/artifacts/benchmarks/1/heatmap.png?sig={sig.upper()}",
+    ):
+        assert client.get(path).status_code == 403, path
+    for path in (
+        f"/artifacts/benchmarks/1/secret.txt?sig={sig}",
+        "/artifacts/benchmarks/%2E%2E/secret.txt",
+        "/artifacts/benchmarks/..%2F..%2Fsecret.txt/heatmap.png",
+        "/artifacts/benchmarks/1/..%2Fsecret.txt",
+        "/artifacts/benchmarks/1%00/heatmap.png",
+        "/artifacts/models/1/model.skops",
+        f"/artifacts/benchmarks/{'1' * 65}/heatmap.png",
+        f"/artifacts/benchmarks/1/heatmap.png?sig={'0' * 65}",
+    ):
+        response = client.get(path, headers=admin)
+        assert response.status_code in (404, 422), (path, response.status_code)
+        assert "marker-secret" not in response.text and str(backend.home) not in response.text
 
 
 def test_answers_name_no_server_paths(client, backend):
@@ -274,6 +319,7 @@ def test_a_body_over_the_limit_is_413_before_it_is_read(backend):
     assert ridge_service.list(database(backend)) == []
 
 
+@HTTP_LAYER_ONLY
 @pytest.mark.parametrize(
     "change, status, message",
     [
@@ -293,6 +339,7 @@ def test_oversized_and_out_of_range_training_requests_are_4xx(client, backend, c
     assert ridge_service.list(database(backend)) == []
 
 
+@HTTP_LAYER_ONLY
 @pytest.mark.parametrize(
     "config",
     [
@@ -313,6 +360,7 @@ def test_benchmark_configs_that_would_run_for_ever_are_422(client, backend, conf
     assert benchmarking.list(database(backend)) == []
 
 
+@HTTP_LAYER_ONLY
 @pytest.mark.parametrize(
     "path", [f"/model/{MAX_ID + 1}", "/model/0", "/model/-3", "/model/%C2%B2", "/benchmarks/99999999999999999999999"]
 )
@@ -321,6 +369,7 @@ def test_ids_out_of_range_are_4xx_not_500(client, backend, path):
     assert response.status_code in (404, 422), response.text
 
 
+@HTTP_LAYER_ONLY
 @pytest.mark.parametrize(
     "body",
     [
@@ -338,6 +387,7 @@ def test_hostile_json_is_4xx(client, backend, body):
     assert "error" in response.json()
 
 
+@HTTP_LAYER_ONLY
 @pytest.mark.parametrize(
     "tell",
     [
@@ -356,6 +406,7 @@ def test_malformed_tells_are_422_and_later_asks_still_work(client, backend, tell
     assert client.get(f"/experiment/ask/{exp_uuid}", headers=headers).status_code == 200
 
 
+@HTTP_LAYER_ONLY
 def test_a_negative_seed_is_refused_so_asks_keep_working(client, backend):
     headers = bearer(login(client, backend))
     response = client.post("/experiment/new", json={**EXPERIMENT, "seed": -1}, headers=headers)

@@ -19,13 +19,16 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from blocks.context import artifact_store, database
 from flows.benchmark import benchmark
 from tests.support.api import app_in_process, signed_in
+from tests.support.reports import PUBLIC_URL, artifacts, inline_images, local, runs_tagged
 from tunefleet.bench import service as benchmarking
 from tunefleet.bench.errors import BenchError, DataError, ModelError
 from tunefleet.bench.models import load_model
+from tunefleet.bench.report import DECIDING
 from tunefleet.bench.tables import CellStatus
 from tunefleet.db import RecordNotFound
 from tunefleet.db.columns import Status
 from tunefleet.errors import Conflict
+from tunefleet.settings import get_settings
 
 BIN = Path(sys.executable).parent
 # Small and quick: three CPU platforms, two optimisations, two batch sizes, short timings.
@@ -123,9 +126,10 @@ def test_bad_uploads_are_rejected_and_store_nothing(backend, classifier, regress
     assert benchmarking.list(db) == []
 
 
-def test_http_upload_queue_and_read(backend, classifier):
+def test_http_upload_queue_and_read(backend, classifier, monkeypatch):
     model, data = classifier
-    with TestClient(app_in_process(backend)) as client:
+    monkeypatch.setenv("TUNEFLEET_PUBLIC_URL", PUBLIC_URL)
+    with TestClient(app_in_process(get_settings())) as client:
         client = signed_in(client, backend)
         files = {"model": ("rf.skops", io.BytesIO(model)), "data": ("valid.csv", io.BytesIO(data))}
         created = client.post("/models", data={"name": "rf", "task": "classification", "target": "y"}, files=files)
@@ -153,7 +157,32 @@ def test_http_upload_queue_and_read(backend, classifier):
         )  # each platform has one hardware kind
         assert client.get("/benchmarks/999").status_code == 404
 
+        run_id = queued.json()["run_id"]
+        named = {f"benchmark {run_id} rf", f"benchmark {run_id} cells @ cpu", f"benchmark {run_id} cells @ gpu"}
+        assert named <= set(runs_tagged(f"benchmark-run-{run_id}"))  # (the records of each test start at id 1)
 
+        # The report, as the Prefect UI shows it: the heat map inline, at a signed link any browser opens.
+        [summary] = artifacts("benchmark-rf")[:1]
+        assert summary.type == "markdown" and "| batch size | fastest |" in summary.data
+        [heatmap] = inline_images(summary.data)
+        assert artifacts("benchmark-rf-heatmap")[0].data == heatmap
+        first_row = json.loads(artifacts("benchmark-rf-cells")[0].data)[0]
+        assert [*first_row][: len(DECIDING)] == DECIDING  # the deciding columns first
+        anyone = TestClient(client.app)
+        image = anyone.get(local(heatmap))
+        assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+        assert image.content[:8] == b"\x89PNG\r\n\x1a\n" and len(image.content) > 1000
+        path = f"/artifacts/benchmarks/{run_id}/heatmap.png"
+        assert anyone.get(local(heatmap).replace("heatmap.png", "cells.csv")).status_code == 403  # one file a link
+        assert anyone.get(path + "?sig=" + "0" * 32).status_code == 403
+        assert anyone.get(path).status_code == 401
+        assert client.get(path).content == image.content  # the owner, signed in, needs no link
+        assert client.get(path.replace("heatmap.png", "cells.csv")).text.startswith("platform,")
+        assert client.get(path.replace("heatmap.png", "model.skops")).status_code == 404
+        assert signed_in(anyone, backend, email="other@test.com").get(path).status_code == 404
+
+
+@pytest.mark.parametrize("backend", ["postgres-s3"], indirect=True)  # the HTTP test covers the other one
 def test_cli_upload_and_run(backend, classifier, tmp_path):
     model, data = classifier
     (tmp_path / "rf.skops").write_bytes(model)

@@ -7,12 +7,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from blocks.context import artifact_store, database
 from flows.bo import bo_tuning
 from infra.services import wait_for
+from tests.support.api import app_in_process
+from tests.support.reports import PUBLIC_URL, artifacts, inline_images, local, runs_tagged
 from tunefleet.bo import service as experiments
 from tunefleet.bo.tables import TrialStatus
+from tunefleet.settings import get_settings
 
 MIXED = {
     "n": {"vtype": "int", "guess": 2, "min": 0, "max": 10},
@@ -21,15 +25,33 @@ MIXED = {
 }
 
 
-def test_tunes_a_mixed_function_and_reports(backend):
+def test_tunes_a_mixed_function_and_reports(backend, monkeypatch):
+    monkeypatch.setenv("TUNEFLEET_PUBLIC_URL", PUBLIC_URL)
     report = bo_tuning(
-        covars=MIXED, objective="tunefleet.objectives:mixed", iterations=6, batch_size=2, initial_points=4, seed=1
+        name="Mixed demo",
+        covars=MIXED,
+        objective="tunefleet.objectives:mixed",
+        iterations=6,
+        batch_size=2,
+        initial_points=4,
+        seed=1,
     )
     assert report["n_told"] == 12 and report["failed"] == 0
     assert report["best_response"] > 8.5  # the optimum is 10.0; the guess scores 6.34
     assert artifact_store(backend).exists(report["plot_uri"])
     exp = experiments.get(database(backend), report["exp_uuid"])
     assert len(experiments.trials(database(backend), exp)) == 12
+
+    # In the Prefect UI: a summary under the experiment's stable key, its plot inline and as an image artifact.
+    summary = artifacts("bo-mixed-demo")[0].data
+    assert f"Best response **{report['best_response']:.6g}**" in summary
+    [plot] = inline_images(summary)
+    assert artifacts("bo-mixed-demo-best-so-far")[0].data == plot
+    assert len(artifacts("bo-mixed-demo-trials")) >= 1
+    assert runs_tagged(f"bo-{exp.uuid}") == ["bo Mixed demo"]
+    with TestClient(app_in_process(get_settings())) as anyone:
+        image = anyone.get(local(plot))
+    assert image.status_code == 200 and image.content == artifact_store(backend).get_bytes(report["plot_uri"])
 
 
 @pytest.mark.parametrize("engine", ["dask", "ray"])

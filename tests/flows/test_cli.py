@@ -2,13 +2,17 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from blocks.context import database
+from infra.services import wait_for
 from tests.support.ridge import SEED_CSV
+from tunefleet.bo import service as experiments
 
 TUNEFLEET = str(Path(sys.executable).parent / "tunefleet")
 
@@ -24,6 +28,7 @@ def csv_file(tmp_path):
     return path
 
 
+@pytest.mark.parametrize("backend", ["postgres-s3"], indirect=True)  # the service's own tests run on both
 def test_train_show_predict_list(backend, csv_file, tmp_path):
     trained = run_cli(
         "ridge", "train", str(csv_file), "--target", "a", "--folds", "4", "--l2", "1", "10", "100", "--wait"
@@ -66,7 +71,8 @@ def test_bad_input_exits_non_zero_with_a_message(backend, csv_file, tmp_path):
         assert result.returncode == 1, args
         assert message in result.stderr, (args, result.stderr)
     usage = run_cli("ridge", "train", str(csv_file), "--target", "a", "--folds", "four")
-    assert usage.returncode == 2 and "invalid int value" in usage.stderr
+    assert usage.returncode == 1 and usage.stderr.startswith("error: argument --folds: invalid int value")
+    assert "(see: tunefleet ridge train --help)" in usage.stderr and "usage:" not in usage.stderr
 
 
 @pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
@@ -84,4 +90,28 @@ def test_users_are_created_with_a_role_listed_disabled_and_enabled(backend):
     missing = run_cli("user", "disable", "nobody@example.com")
     assert missing.returncode == 1 and "there is no user nobody@example.com" in missing.stderr
     bad_role = run_cli("user", "create", "x@example.com", "--role", "root", "--password-stdin")
-    assert bad_role.returncode == 2 and "invalid choice" in bad_role.stderr
+    assert bad_role.returncode == 1 and bad_role.stderr.startswith("error: argument --role: invalid choice")
+
+
+@pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
+def test_ctrl_c_ends_a_run_here_with_one_line_and_keeps_its_records(backend, tmp_path):
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"x1": {"vtype": "cont", "guess": 0.5, "min": -5, "max": 10}}))
+    run = subprocess.Popen(
+        [TUNEFLEET, "bo", "run", str(space), "--objective", "tunefleet.objectives:branin", "--objective-args",
+         '{"x2": 2.0}', "--iterations", "500", "--initial-points", "500"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+    )  # fmt: skip
+
+    def evaluated() -> bool:
+        return any(
+            experiments.count_trials(database(backend), exp).get("complete")
+            for exp in experiments.list(database(backend))
+        )
+
+    wait_for(evaluated, "the first evaluations", timeout=120)
+    run.send_signal(signal.SIGINT)  # Ctrl-C
+    out, err = run.communicate(timeout=120)
+    assert run.returncode == 130 and out == "", err
+    assert err.endswith("interrupted\n") and "Traceback" not in err, err
+    assert evaluated()  # what ran stays recorded

@@ -1,14 +1,15 @@
 """The ridge flows as Prefect runs them: parameters only, as from `prefect deployment run`."""
 
+import json
 from uuid import UUID
 
 import numpy as np
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
 from blocks.context import artifact_store, database
 from flows.ridge import ridge_cv, ridge_predict
+from tests.support.reports import artifacts
 from tunefleet.db.columns import Status
 from tunefleet.ridge import service as ridge_service
 
@@ -26,8 +27,10 @@ def test_ridge_cv_from_uri_then_batch_predict(backend):
     assert view["best_alpha"] == 0.01
     assert view["model"]["coef"]["x1"] == pytest.approx(2.0, abs=0.05)
     assert len(view["cv_results"]) == 3 and all(len(r["fold_mse"]) == 3 for r in view["cv_results"])
-    with get_client(sync_client=True) as client:  # the run is named from its work in the UI
-        assert client.read_flow_run(UUID(view["flow_run_id"])).name == "ridge y from train.csv"
+    with get_client(sync_client=True) as client:  # the run is named from its work and tagged with it in the UI
+        run = client.read_flow_run(UUID(view["flow_run_id"]))
+    assert run.name == f"ridge {view['model_id']}: y from train.csv"
+    assert {"ridge", f"ridge-model-{view['model_id']}"} <= set(run.tags)
 
     rows_uri = store.put_bytes("incoming/rows.csv", b"x3,x2,x1\n0,0,1\n1,1,0\n")
     predictions_uri = ridge_predict(model_id=view["model_id"], data_uri=rows_uri)
@@ -36,19 +39,14 @@ def test_ridge_cv_from_uri_then_batch_predict(backend):
     assert float(lines[1]) == pytest.approx(6.0, abs=0.1)
 
 
-def test_ridge_cv_publishes_a_cv_table_artifact(backend):
+def test_ridge_cv_publishes_a_cv_table_artifact_with_the_best_alpha_marked(backend):
     uri = artifact_store(backend).put_bytes("incoming/train.csv", CSV.encode())
-    view = ridge_cv(data_uri=uri, target="y", n_folds=2, l2_coef=[1.0, 2.0])
-
-    async def artifacts():
-        async with get_client() as client:
-            key = f"ridge-model-{view['model_id']}-cv"
-            return await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
-
-    import asyncio
-
-    found = asyncio.run(artifacts())
-    assert found and found[0].type == "table"
+    view = ridge_cv(data_uri=uri, target="y", n_folds=2, l2_coef=[1.0, 200.0])
+    table = artifacts(f"ridge-model-{view['model_id']}-cv")[0]  # the newest: each test has its own records
+    rows = json.loads(table.data)
+    assert table.type == "table" and [row["l2_coef"] for row in rows] == [1.0, 200.0]
+    assert [row["best"] for row in rows] == ["best", ""] and view["best_alpha"] == 1.0
+    assert rows[0]["mean_mse"] == float(f"{view['cv_results'][0]['mean_mse']:.6g}")
 
 
 def test_failing_flow_marks_the_model_failed(backend):

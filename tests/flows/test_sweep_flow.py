@@ -9,10 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from blocks.context import artifact_store, database
 from infra.services import wait_for
+from tasks.publish import NO_PUBLIC_URL
+from tests.support.api import app_in_process, signed_in
 from tests.support.paths import EXAMPLES
+from tests.support.reports import artifacts, flow_run
 from tests.support.sweeps import SIMPLE_SPACE, cli, make_project, run_json, slow_trainable
 from tunefleet.sweep import service as sweeps
 from tunefleet.sweep.tables import SweepStatus, SweepTrialStatus
@@ -48,6 +52,19 @@ def test_simple_objective_random_search_on_dask(backend, capsys, tmp_path):
     files = run_json(capsys, "report", "simple", "--to-csv", "--to-pcp", "--out", tmp_path)["files"]
     assert set(files) == {"csv", "pcp"} and Path(files["pcp"]).read_bytes()[:4] == b"\x89PNG"
     assert len(Path(files["csv"]).read_text().strip().splitlines()) == 13
+
+    # Without TUNEFLEET_PUBLIC_URL the summary names the files in the store and the setting that shows them.
+    run = flow_run(record.flow_run_id)  # named and tagged from its sweep
+    assert run.name == f"sweep {record.id} simple" and {"sweep", f"sweep-{record.id}"} <= set(run.tags)
+    summary = artifacts("sweep-simple")[0].data
+    assert f"- report.html: `{record.reports['html']}`" in summary and NO_PUBLIC_URL in summary
+    with TestClient(app_in_process(backend)) as client:  # an admin opens any sweep's files, signed in
+        page = signed_in(client, backend, "admin@test.com", role="admin").get(
+            f"/artifacts/sweeps/{record.id}/report.html"
+        )
+    assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
+    assert page.headers["content-security-policy"].startswith("sandbox;")  # trial configs are user text
+    assert page.content == artifact_store(backend).get_bytes(record.reports["html"])
     shown = run_json(capsys, "sweep", "show", str(record.id))
     assert shown["counts"] == {"complete": 12} and shown["status"] == "succeeded"
 

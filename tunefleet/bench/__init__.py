@@ -43,6 +43,7 @@ _EXPORTS = {
     "model_format": "models",
     "plan": "registry",
     "read_validation_csv": "models",
+    "readable": "report",
     "results_table": "report",
     "run_cell": "runner",
     "summary_markdown": "report",

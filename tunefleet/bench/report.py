@@ -64,6 +64,19 @@ def results_table(results: list[CellResult | dict], baseline: tuple[str, str] = 
     return table
 
 
+DECIDING = ["platform", "optimisation", "hardware", "batch_size", "median_ms", "speedup", "drift"]
+"""The columns that decide between cells: first in the table people read."""
+
+
+def readable(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """``results_table`` as people read it: the deciding columns first, every number rounded to
+    ``digits`` significant digits (the store's CSV keeps them whole)."""
+    readable = table[[*DECIDING, *(c for c in table.columns if c not in DECIDING)]].copy()
+    for column in readable.select_dtypes("float").columns:
+        readable[column] = readable[column].map(lambda v: float(f"{v:.{digits}g}") if math.isfinite(v) else v)
+    return readable
+
+
 def fastest(
     results: list[CellResult | dict], accuracy_budget: float, baseline: tuple[str, str] = BASELINE
 ) -> list[dict]:

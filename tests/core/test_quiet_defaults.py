@@ -1,0 +1,62 @@
+"""The embedded defaults stay quiet: no telemetry from tunefleet's commands unless asked for."""
+
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+
+CHECK = (
+    "import interfaces.cli; from prefect.settings import get_current_settings; "
+    "print(get_current_settings().server.analytics_enabled)"
+)
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "False"), ("true", "True")])
+def test_prefect_telemetry_is_off_unless_the_operator_turns_it_on(given, expected):
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_SERVER_ANALYTICS_ENABLED"}
+    if given is not None:
+        env["PREFECT_SERVER_ANALYTICS_ENABLED"] = given
+    shown = subprocess.run([sys.executable, "-c", CHECK], env=env, capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == expected
+
+
+def test_task_runs_that_complete_log_nothing_and_the_other_ends_still_do(caplog):
+    import tasks  # noqa: F401 (installs the filter, as every process running tunefleet's tasks does)
+
+    logger = logging.getLogger("prefect.task_runs")
+    with caplog.at_level(logging.INFO, logger="prefect.task_runs"):
+        logger.info("Finished in state %s", "Completed()")
+        logger.error("Finished in state Failed('boom')")
+        logger.info("Task run 'x' received parameters")
+    assert [r.getMessage() for r in caplog.records] == [
+        "Finished in state Failed('boom')",
+        "Task run 'x' received parameters",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("env", "profiles", "configured"),
+    [
+        ({"PREFECT_API_URL": "http://prefect:4200/api"}, None, True),
+        ({}, None, False),  # the embedded defaults: a temporary server per command
+        ({}, 'active = "prod"\n[profiles.prod]\nPREFECT_API_URL = "http://prefect:4200/api"\n', True),
+        ({"PREFECT_PROFILE": "local"}, 'active = "prod"\n[profiles.prod]\nPREFECT_API_URL = "http://p/api"\n', False),
+        ({}, 'active = "ephemeral"\n[profiles.ephemeral]\nPREFECT_SERVER_ALLOW_EPHEMERAL_MODE = "true"\n', False),
+        ({}, "not toml [", False),
+    ],
+)
+def test_read_only_commands_know_without_prefect_whether_a_server_is_configured(
+    monkeypatch, tmp_path, env, profiles, configured
+):
+    from interfaces.runs import prefect_server_configured
+
+    for name in ("PREFECT_API_URL", "PREFECT_PROFILE", "PREFECT_PROFILES_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    if profiles is not None:
+        (tmp_path / "profiles.toml").write_text(profiles)
+    assert prefect_server_configured() is configured
