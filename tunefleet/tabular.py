@@ -11,11 +11,14 @@ import csv
 import io
 import warnings
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from tunefleet.errors import InvalidInput, TooLarge
+
+if TYPE_CHECKING:  # pandas takes ~0.6 s to import: only the functions that read tables load it
+    import pandas as pd
 
 
 class TabularError(InvalidInput):
@@ -30,6 +33,8 @@ BYTES_PER_CELL = 64
 def read_csv(data: str | bytes, max_columns: int | None = None, max_table_mb: float | None = None) -> pd.DataFrame:
     """Parse CSV text with a header row; reject anything that is not a usable table, or too large
     (limits: the arguments, else the settings)."""
+    import pandas as pd
+
     max_columns, max_table_mb = _limits(max_columns, max_table_mb)
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
@@ -113,6 +118,8 @@ def feature_matrix(frame: pd.DataFrame, features: list[str]) -> np.ndarray:
 
 
 def _require_numeric_finite(frame: pd.DataFrame) -> None:
+    import pandas as pd
+
     non_numeric = [
         name
         for name in frame.columns
@@ -144,6 +151,7 @@ def safe_csv(frame: pd.DataFrame) -> str:
     """``frame`` as CSV text that a spreadsheet opens without running anything: a text cell that
     starts like a formula (``= + - @``, tab, carriage return) is prefixed with ``'``. Numbers stay
     numbers (-1.5 is not text)."""
+    import pandas as pd
 
     def neutral(value):
         return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value

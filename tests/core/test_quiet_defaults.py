@@ -60,3 +60,21 @@ def test_read_only_commands_know_without_prefect_whether_a_server_is_configured(
     if profiles is not None:
         (tmp_path / "profiles.toml").write_text(profiles)
     assert prefect_server_configured() is configured
+
+
+LOADED = (
+    "import sys; from interfaces.cli import main; main(sys.argv[1:]); "
+    "print(sorted(m for m in ('pandas', 'alembic', 'prefect') if m in sys.modules), file=sys.stderr)"
+)
+
+
+@pytest.mark.parametrize("command", [["sweep", "list"], ["experiment", "list"], ["ridge", "list"]])
+def test_read_only_commands_load_neither_prefect_nor_pandas_nor_alembic(tmp_path, command):
+    """What keeps them quick on the embedded defaults (the seconds are measured in the closing notes)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "TUNEFLEET_"))}
+    env.update(TUNEFLEET_HOME=str(tmp_path), TUNEFLEET_ENV_FILE=str(tmp_path / "none"), PREFECT_HOME=str(tmp_path))
+    subprocess.run(
+        [sys.executable, "-c", LOADED, "sweep", "list"], env=env, capture_output=True, check=True
+    )  # migrates
+    answered = subprocess.run([sys.executable, "-c", LOADED, *command], env=env, capture_output=True, text=True)
+    assert answered.stderr.splitlines()[-1] == "[]", answered.stderr

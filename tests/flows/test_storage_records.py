@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from tunefleet.db import RecordNotFound, StatusConflict, open_database
+from tunefleet.db import MIGRATIONS, RecordNotFound, StatusConflict, head_revision, open_database
 from tunefleet.db.columns import Status
 from tunefleet.ridge.tables import Dataset, RidgeModel
 from tunefleet.storage import ArtifactNotFound, ArtifactStore, read_data
@@ -28,6 +28,18 @@ def test_migrations_build_the_schema_the_models_describe(backend):
     with database.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
     assert diff == []
+
+
+def test_the_head_read_from_file_names_is_alembics_and_a_database_at_it_is_left_alone(backend):
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+    database = open_database(backend.database)
+    with database.engine.connect() as connection:
+        assert MigrationContext.configure(connection).get_current_revision() == head_revision()
 
 
 def test_json_columns_are_jsonb_on_postgresql(backend):

@@ -25,15 +25,17 @@ import warnings
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from tunefleet.bench.errors import DataError, ModelError
 from tunefleet.bench.metrics import CLASSIFICATION, REGRESSION, TASKS
 from tunefleet.errors import TooLarge
 from tunefleet.tabular import TabularError, feature_matrix, read_csv
+
+if TYPE_CHECKING:  # pandas takes ~0.6 s to import: only the functions that read tables load it
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -347,6 +349,8 @@ def read_validation_csv(data: str | bytes, target: str, model: Any) -> tuple[np.
 
 def _target_values(column: pd.Series, target: str, classes: np.ndarray | None) -> np.ndarray:
     """The target column as labels comparable with the model's classes (or as numbers)."""
+    import pandas as pd
+
     if column.isna().any():
         first = int(np.flatnonzero(column.isna().to_numpy())[0]) + 1
         raise DataError(f"target column {target!r} has missing values (first at data row {first})")
@@ -370,6 +374,8 @@ def describe(model: Any, X: np.ndarray, y: np.ndarray, task: str, size_bytes: in
 
     ``size_bytes`` is the uploaded file's size; without it, the size of ``dump_model``'s bytes.
     """
+    import pandas as pd
+
     if task not in TASKS:
         raise ModelError(f"task must be one of {', '.join(TASKS)}, not {task!r}")
     if isinstance(model, OnnxModel):
