@@ -78,3 +78,19 @@ def test_read_only_commands_load_neither_prefect_nor_pandas_nor_alembic(tmp_path
     )  # migrates
     answered = subprocess.run([sys.executable, "-c", LOADED, *command], env=env, capture_output=True, text=True)
     assert answered.stderr.splitlines()[-1] == "[]", answered.stderr
+
+
+CREATE = (
+    "import sys; from tunefleet.db import open_database; from tunefleet.bo import service; "
+    "exp = service.create(open_database(sys.argv[1]), service.ExperimentSpec('e', "
+    "{'x': {'vtype': 'cont', 'guess': 0.5, 'min': 0.0, 'max': 1.0}})); print(exp.id)"
+)
+
+
+def test_a_process_that_opens_a_migrated_database_resolves_every_foreign_key(tmp_path):
+    """The quick start (no Alembic at the head) still registers every table: an experiment's
+    owner_id names users.id, which only tunefleet.users declares."""
+    url = f"sqlite:///{tmp_path / 'records.db'}"
+    first = subprocess.run([sys.executable, "-c", CREATE, url], capture_output=True, text=True)  # migrates
+    again = subprocess.run([sys.executable, "-c", CREATE, url], capture_output=True, text=True)  # at the head
+    assert (first.stdout, again.stdout) == ("1\n", "2\n"), again.stderr[-2000:]
