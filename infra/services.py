@@ -308,6 +308,7 @@ class PrefectServer:
     def start(self) -> PrefectServer:
         env = {**os.environ, **self.env()}
         env.pop("PREFECT_API_URL")
+        env["PREFECT_UI_API_URL"] = self.api_url  # the UI's pages call this server, not Prefect's default port
         if self.database_url:
             env["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database_url
         args = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(self.port)]

@@ -63,7 +63,8 @@ def create_app(settings: Settings | None = None, launcher=None) -> FastAPI:
     app = FastAPIOffline(  # Swagger UI and ReDoc from files of the fastapi-offline package: no CDN
         title="tunefleet",
         description="Ridge regression training, Bayesian-optimisation ask/tell experiments, inference benchmarks. "
-        "Every route but /auth/token and /auth/refresh needs `Authorization: Bearer <access_token>`.",
+        "Every route but /auth/token and /auth/refresh needs `Authorization: Bearer <access_token>`; "
+        "report files under /artifacts also open by the signed links flows publish.",
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
     )

@@ -15,6 +15,8 @@ import atexit
 import os
 from pathlib import Path
 
+import pytest
+
 from infra.services import PrefectServer
 
 pytest_plugins = ["tests.support.fixtures"]
@@ -38,3 +40,12 @@ def pytest_configure(config) -> None:
         # Registered before Prefect is imported, so it runs after Prefect's own exit hooks
         # have flushed logs and events to the server.
         atexit.register(_prefect.stop)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report on the test item (``item.rep_call``), for fixtures that keep evidence of
+    a failure (tests/e2e/test_browser.py's screenshots)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
