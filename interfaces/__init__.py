@@ -1,8 +1,17 @@
-"""The user-facing entry points (HTTP API, CLI). They start flow runs, so they sit above ``flows``."""
+"""The user-facing entry points (HTTP API, CLI). They start flow runs, so they sit above ``flows``.
+
+On the embedded defaults Prefect starts a temporary server per process. Two of its defaults do
+not suit tunefleet's commands, so they are changed here, before Prefect loads, unless the
+operator set them:
+
+- the server sends a telemetry heartbeat to Prefect's servers, and logs "ERROR ... Failed to send
+  telemetry" on a machine without internet: off;
+- it is given 20 s to start, and its first start on a new Prefect home runs the migrations of
+  Prefect's own database: seen to take longer on a loaded 2-core machine ("Timed out while
+  attempting to connect to ephemeral Prefect API server", the first demo failing): 120 s.
+"""
 
 import os
 
-# On the embedded defaults Prefect starts a temporary server, which sends a telemetry heartbeat to
-# Prefect's servers and logs "ERROR ... Failed to send telemetry" on a machine without internet.
-# tunefleet's commands keep it off unless the operator turns it on (set before Prefect loads).
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")

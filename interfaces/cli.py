@@ -60,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
         "(= TUNEFLEET_ANONYMOUS=ridge; default: every route needs a signed-in user)",
     )
     api.set_defaults(handler=_api)
-    commands.add_parser("demo", help="train and use a ridge model on a bundled dataset").set_defaults(handler=_demo)
+    commands.add_parser("demo", help="a tour: ridge CV, BO, a sweep and a benchmark, each small").set_defaults(
+        handler=_demo
+    )
     commands.add_parser(
         "deploy", help="create work pools, block types and the deployments of prefect.yaml (idempotent)"
     ).set_defaults(handler=_deploy)
