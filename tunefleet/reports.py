@@ -67,7 +67,9 @@ def signature(signing_key: str, file_path: str) -> str:
 
 
 def is_signed(signing_key: str, file_path: str, sig: str) -> bool:
-    return hmac.compare_digest(signature(signing_key, file_path), sig)
+    """Whether ``sig`` is the signature of ``file_path`` (compared in constant time; anything but
+    ASCII is no signature: ``hmac.compare_digest`` refuses to compare it)."""
+    return sig.isascii() and hmac.compare_digest(signature(signing_key, file_path), sig)
 
 
 def link(public_url: str, signing_key: str, kind: str, record: int | str, name: str) -> str | None:

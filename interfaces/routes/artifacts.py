@@ -42,7 +42,7 @@ def report_file(
         pattern=r"^[A-Za-z0-9-]{1,64}$", description="the run's or sweep's id, or the experiment's uuid"
     ),
     name: str = Path(max_length=100, description="a report file: heatmap.png, report.html, best_so_far.png, ..."),
-    sig: str | None = Query(None, max_length=64, description="the signature of a link a flow published"),
+    sig: str | None = Query(None, pattern=r"^[0-9a-f]{1,64}$", description="the signature of a link a flow published"),
     token: str | None = Depends(bearer),
     svc: Services = Depends(services),
 ) -> Response:

@@ -15,6 +15,7 @@ def test_a_link_opens_the_one_file_it_was_signed_for():
     assert not reports.is_signed(KEY, "/artifacts/sweeps/8/report.html", sig)
     assert not reports.is_signed(KEY, "/artifacts/sweeps/7/report.json", sig)
     assert not reports.is_signed("another key", path, sig)
+    assert not reports.is_signed(KEY, path, "é" * 32)  # not even compared
 
 
 def test_no_public_url_means_no_link():
