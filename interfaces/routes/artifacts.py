@@ -47,13 +47,13 @@ def report_file(
     svc: Services = Depends(services),
 ) -> Response:
     """One report file of a record: by a signed link, or for a signed-in caller who may see the record."""
+    caller = None if sig is not None else users.caller_of(current_user(token, svc))  # 401 before anything else
     if name not in reports.REPORT_FILES[kind]:
         raise RecordNotFound(f"{kind} have no report file {name!r}: they have {', '.join(reports.REPORT_FILES[kind])}")
-    if sig is not None:
-        if not reports.is_signed(svc.signing_key, reports.path(kind, record, name), sig):
-            raise Forbidden("this link's signature does not match its file: open the link the report published")
-    else:
-        _check_visible(svc, kind, record, users.caller_of(current_user(token, svc)))
+    if caller is not None:
+        _check_visible(svc, kind, record, caller)
+    elif not reports.is_signed(svc.signing_key, reports.path(kind, record, name), sig):
+        raise Forbidden("this link's signature does not match its file: open the link the report published")
     try:
         data = svc.store.get_bytes(svc.store.uri(reports.store_key(kind, record, name)))
     except ArtifactNotFound as exc:

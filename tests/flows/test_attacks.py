@@ -185,6 +185,7 @@ def test_report_links_open_only_the_declared_files_they_were_signed_for(client, 
         auth.signing_key(backend), "/artifacts/benchmarks/1/heatmap.png"
     )
     assert client.get(signed).content == b"\x89PNG heat map"  # no token: the link is the credential
+    assert client.get("/artifacts/benchmarks/1/no-such-file").status_code == 401  # nothing is told before signing in
     sig = signed.split("sig=")[1]
     admin = bearer(login(client, backend, "admin@test.com", role="admin"))
     for path in (
