@@ -59,6 +59,10 @@ def benchmark(
             len(plan.cells),
             len(plan.skipped),
         )
+        for skipped in plan.skipped:  # the cells no machine measures, each with its reason
+            logger.info(
+                "%s+%s @ %s: skipped: %s", skipped.platform, skipped.optimisation, skipped.hardware, skipped.reason
+            )
         for hardware in sorted({cell.hardware for cell in plan.cells}):
             _measure_on(hardware, run.id, [c for c in plan.cells if c.hardware == hardware], _use_deployments(dispatch))
         report = bench_tasks.publish_report(run)

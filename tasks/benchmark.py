@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
@@ -119,9 +119,7 @@ def cells_to_measure(run: BenchmarkRun, hardware: str, work: Workload) -> list[C
     planned = plan(work.config, work.info, [hardware], probe_machine=True)
     for cell in planned.skipped:
         if cell.hardware == hardware and (cell.platform, cell.optimisation) not in done:
-            benchmarking.record_cell(
-                db, run.id, hardware, cell.platform, cell.optimisation, CellStatus.skipped, cell.reason
-            )
+            _record_skip(db, run.id, hardware, cell.platform, cell.optimisation, cell.reason)
     return [c for c in planned.cells if c.hardware == hardware and (c.entry.name, c.optimisation.label) not in done]
 
 
@@ -129,9 +127,13 @@ def cells_to_measure(run: BenchmarkRun, hardware: str, work: Workload) -> list[C
 def skip_cells(run_id: int, cells: list[Cell], reason: str) -> None:
     db = database()
     for cell in cells:
-        benchmarking.record_cell(
-            db, run_id, cell.hardware, cell.entry.name, cell.optimisation.label, CellStatus.skipped, reason
-        )
+        _record_skip(db, run_id, cell.hardware, cell.entry.name, cell.optimisation.label, reason)
+
+
+def _record_skip(db, run_id: int, hardware: str, platform: str, optimisation: str, reason: str) -> None:
+    """A cell recorded as skipped, and its line in the run's logs."""
+    benchmarking.record_cell(db, run_id, hardware, platform, optimisation, CellStatus.skipped, reason)
+    get_run_logger().info("%s+%s @ %s: skipped: %s", platform, optimisation, hardware, reason)
 
 
 def _cell_name(parameters: dict) -> str:
@@ -152,6 +154,7 @@ def measure_cell(run: BenchmarkRun, cell: Cell, work: Workload) -> CellResult:
             artifact = Path(result.artifact)
             key = f"benchmarks/{run.id}/prepared/{cell.hardware}/{cell.entry.name}/{cell.optimisation.label}/{artifact.name}"
             result.artifact = artifact_store().put_bytes(key, artifact.read_bytes())
+    get_run_logger().info(result.summary())
     status = {"ok": CellStatus.measured, "skipped": CellStatus.skipped}.get(result.status, CellStatus.failed)
     benchmarking.record_cell(
         database(),

@@ -94,7 +94,7 @@ def run_batch(
     and the other batches skip what they have not started. A batch of flow run ``flow_run_id`` also
     skips the rest once that run no longer runs the sweep (killed, or resumed by another run): on a
     Dask cluster of its own, a batch outlives the flow process that submitted it."""
-    db = database()
+    db, logger = database(), get_run_logger()
     should_stop = stop_condition(stop)
     counts = {"complete": 0, "failed": 0, "skipped": 0}
     for key, config in batch:
@@ -114,11 +114,24 @@ def run_batch(
                     continue
                 sweeps.trial_finished(db, sweep_id, key, SweepTrialStatus.failed, error=str(exc))
                 counts["failed"] += 1
+                logger.warning("trial %s failed (%s): %s", key, reports.compact(config)[:200], exc)
             else:
                 sweeps.trial_finished(db, sweep_id, key, SweepTrialStatus.complete, metrics=outcome.metrics)
                 counts["complete"] += 1
+                logger.info(
+                    "trial %s complete: %s (%s)", key, _reported(outcome.metrics), reports.compact(config)[:200]
+                )
             break
     return counts
+
+
+def _reported(metrics: dict) -> str:
+    """A trial's last results as people read them: numbers only, Ray's bookkeeping left out."""
+    shown = {k: v for k, v in metrics.items() if isinstance(v, int | float) and not k.startswith(_RAY_FIELDS)}
+    return reports.compact(shown)[:200] or "no numbers reported"
+
+
+_RAY_FIELDS = ("training_iteration", "time_", "timestamp", "pid", "done", "trial_id", "iterations_since_restore")
 
 
 def _orphaned(db, sweep_id: int, flow_run_id: str | None) -> bool:

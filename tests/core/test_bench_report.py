@@ -129,3 +129,11 @@ def test_markdown_warns_of_cells_timed_on_a_busy_machine():
     text = summary_markdown([*RESULTS, busy], accuracy_budget=0.01)
     assert "1 cell(s) were timed while the machine's 1-minute load was at or above its core count" in text
     assert "(up to 3.5 on 2 cores)" in text
+
+
+def test_a_cell_says_in_one_line_what_it_measured_or_why_not():
+    assert _result("onnxruntime", "none", {1: 0.01, 256: 8.0}, drift=0.004).summary() == (
+        "onnxruntime+none @ cpu: ok, median 0.01 ms @ 1, 8 ms @ 256; drift 0.004"
+    )
+    skipped = CellResult("torch-cuda", "none", "gpu", "skipped", reason="torch-cuda: CUDA not available")
+    assert skipped.summary() == "torch-cuda+none @ gpu: skipped: torch-cuda: CUDA not available"

@@ -16,7 +16,7 @@ from infra.services import wait_for
 from tasks.publish import NO_PUBLIC_URL
 from tests.support.api import app_in_process, signed_in
 from tests.support.paths import EXAMPLES
-from tests.support.reports import artifacts, flow_run
+from tests.support.reports import artifacts, flow_run, log_info, logged
 from tests.support.sweeps import SIMPLE_SPACE, cli, make_project, run_json, slow_trainable
 from tunefleet.sweep import service as sweeps
 from tunefleet.sweep.tables import SweepStatus, SweepTrialStatus
@@ -40,7 +40,8 @@ def check_records(backend, sweep_id: int, n: int, epochs: int, metric: str):
 
 
 @pytest.mark.parametrize("backend", ["postgres-s3"], indirect=True)
-def test_simple_objective_random_search_on_dask(backend, capsys, tmp_path):
+def test_simple_objective_random_search_on_dask(backend, capsys, tmp_path, monkeypatch):
+    log_info(monkeypatch)
     hpo = {"algorithm": "random", "metric": "loss", "mode": "min", "scheduler": "fifo", "trials": 12, "stop": {}}
     make_project("simple", SIMPLE_SPACE, {**hpo, "seed": 3}, "simple_objective.py", "simple_objective")
     result = run_json(capsys, "local-run", "simple", "--engine", "dask", "--n-jobs", "2")
@@ -55,6 +56,8 @@ def test_simple_objective_random_search_on_dask(backend, capsys, tmp_path):
 
     # Without TUNEFLEET_PUBLIC_URL the summary names the files in the store and the setting that shows them.
     run = flow_run(record.flow_run_id)  # named and tagged from its sweep
+    [line] = logged([record.flow_run_id], f"trial {best.trial_key} complete: ")  # one line a trial
+    assert f"loss={best.metrics['loss']:.4g}" in line and f"height={best.config['height']:.4g}" in line
     assert run.name == f"sweep {record.id} simple" and {"sweep", f"sweep-{record.id}"} <= set(run.tags)
     summary = artifacts("sweep-simple")[0].data
     assert f"- report.html: `{record.reports['html']}`" in summary and NO_PUBLIC_URL in summary
