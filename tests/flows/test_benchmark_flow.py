@@ -19,16 +19,7 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from blocks.context import artifact_store, database
 from flows.benchmark import benchmark
 from tests.support.api import app_in_process, signed_in
-from tests.support.reports import (
-    PUBLIC_URL,
-    artifacts,
-    flow_runs_tagged,
-    inline_images,
-    local,
-    log_info,
-    logged,
-    runs_tagged,
-)
+from tests.support.reports import PUBLIC_URL, artifacts, inline_images, local, runs_tagged
 from tunefleet.bench import service as benchmarking
 from tunefleet.bench.errors import BenchError, DataError, ModelError
 from tunefleet.bench.models import load_model
@@ -138,7 +129,6 @@ def test_bad_uploads_are_rejected_and_store_nothing(backend, classifier, regress
 def test_http_upload_queue_and_read(backend, classifier, monkeypatch):
     model, data = classifier
     monkeypatch.setenv("TUNEFLEET_PUBLIC_URL", PUBLIC_URL)
-    log_info(monkeypatch)
     with TestClient(app_in_process(get_settings())) as client:
         client = signed_in(client, backend)
         files = {"model": ("rf.skops", io.BytesIO(model)), "data": ("valid.csv", io.BytesIO(data))}
@@ -168,11 +158,6 @@ def test_http_upload_queue_and_read(backend, classifier, monkeypatch):
         assert client.get("/benchmarks/999").status_code == 404
 
         run_id = queued.json()["run_id"]
-        tagged = [str(r.id) for r in flow_runs_tagged(f"benchmark-run-{run_id}")]
-        sklearn = logged(tagged, "sklearn+none @ cpu: ok, median ")  # one line a cell, measured or skipped
-        assert " ms @ 1, " in sklearn[0] and sklearn[0].endswith("drift 0")
-        gpu = logged(tagged, "torch-cuda+none @ gpu: ")  # measured, or skipped with the reason (no CUDA here)
-        assert all(line.startswith("torch-cuda+none @ gpu: ok, median") or "CUDA not available" in line for line in gpu)
         named = {f"benchmark {run_id} rf", f"benchmark {run_id} cells @ cpu", f"benchmark {run_id} cells @ gpu"}
         assert named <= set(runs_tagged(f"benchmark-run-{run_id}"))  # (the records of each test start at id 1)
 

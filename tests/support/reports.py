@@ -48,14 +48,11 @@ def flow_run(flow_run_id: str):
         return client.read_flow_run(UUID(flow_run_id))
 
 
-def flow_runs_tagged(tag: str) -> list:
-    with get_client(sync_client=True) as client:
-        return client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[tag])))
-
-
 def runs_tagged(tag: str) -> list:
     """The names of the flow runs tagged ``tag``."""
-    return sorted(run.name for run in flow_runs_tagged(tag))
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[tag])))
+    return sorted(run.name for run in runs)
 
 
 def logged(flow_run_ids: list, start: str, timeout: float = 60.0) -> list[str]:
