@@ -82,8 +82,16 @@ def hpo_sweep(
     if sweep.model_config.save_model and published["best"] is not None and error is None:
         published["reports"]["model"] = sweep_tasks.save_best_model(sweep_id, config, published["best"])
     sweep_tasks.finish(sweep_id, (SweepStatus.failed if error else SweepStatus.succeeded).value, error)
-    result = {"sweep_id": sweep_id, "status": "failed" if error else "succeeded", "counts": counts, **published}
-    logger.info("sweep %s: %s, best %s", sweep_id, counts, published["best"])
+    status = sweeps.get(database(), sweep_id).status.value  # a kill may have paused it meanwhile
+    result = {"sweep_id": sweep_id, "status": status, "counts": counts, **published}
+    best = published["best"]
+    logger.info(
+        "sweep %s %s: %s; best %s",
+        sweep_id,
+        status,
+        ", ".join(f"{n} {state}" for state, n in counts.items()),
+        f"{best['trial_id']} {sweep_tasks.described(best['metrics'], best['config'])}" if best else "none",
+    )
     if error:
         raise SweepFailed(f"sweep {sweep_id}: {error}")
     return result

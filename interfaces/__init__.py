@@ -1,7 +1,8 @@
 """The user-facing entry points (HTTP API, CLI). They start flow runs, so they sit above ``flows``.
 
-On the embedded defaults Prefect starts a temporary server per process. Two of its defaults do
-not suit tunefleet's commands, so they are changed here, before Prefect loads, unless the
+On the embedded defaults the commands share one local Prefect server (``local_prefect``), or, with
+``TUNEFLEET_LOCAL_PREFECT=temporary``, Prefect starts a temporary server per process. Two of
+Prefect's defaults do not suit them, so they are changed here, before Prefect loads, unless the
 operator set them:
 
 - the server sends a telemetry heartbeat to Prefect's servers, and logs "ERROR ... Failed to send

@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
+        if getattr(args, "prefect", False):
+            _point_at_prefect()
         return args.handler(args) or 0
     except USER_ERRORS as exc:
         sys.stderr.write(f"error: {exc}\n")
@@ -29,6 +31,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback (a sweep run here is paused first)
         sys.stderr.write("interrupted\n")
         return 130
+
+
+def _point_at_prefect() -> None:
+    """Before a command that runs or stops flows: the shared local Prefect server where none is configured."""
+    from interfaces import local_prefect
+
+    started = local_prefect.ensure()
+    if started is not None:
+        sys.stderr.write(
+            f"note: started tunefleet's local Prefect server, its UI at {started.ui_url} "
+            "(it stays up for later commands; `tunefleet server stop` stops it)\n"
+        )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,15 +73,32 @@ def _parser() -> argparse.ArgumentParser:
         help="let callers without a token use /train, /model/{id} and /model/{id}/predict with inline data "
         "(= TUNEFLEET_ANONYMOUS=ridge; default: every route needs a signed-in user)",
     )
-    api.set_defaults(handler=_api)
+    api.set_defaults(handler=_api, prefect=True)
     commands.add_parser("demo", help="a tour: ridge CV, BO, a sweep and a benchmark, each small").set_defaults(
-        handler=_demo
+        handler=_demo, prefect=True
     )
     commands.add_parser(
         "deploy", help="create work pools, block types and the deployments of prefect.yaml (idempotent)"
-    ).set_defaults(handler=_deploy)
+    ).set_defaults(handler=_deploy, prefect=True)
     commands.add_parser("serve", help="serve every flow, with its schedules, from this process").set_defaults(
-        handler=_serve
+        handler=_serve, prefect=True
+    )
+    server = commands.add_parser(
+        "server",
+        help="tunefleet's local Prefect server (where PREFECT_API_URL is not set)",
+        description="Where no Prefect server is configured, the first command that runs a flow starts one "
+        "local Prefect server on loopback (port 4200, or another one when that is taken) and every later "
+        "command uses it: its UI shows every run. It runs until `tunefleet server stop`.",
+    ).add_subparsers(dest="action", required=True)
+    server.add_parser("start", help="start it (nothing to do when it runs)").set_defaults(
+        handler=_server_status,
+        prefect=True,  # started before the handler, as for every command using Prefect
+    )
+    server.add_parser("status", help="whether it runs, its UI's address and its log").set_defaults(
+        handler=_server_status
+    )
+    server.add_parser("stop", help="stop it (runs and artifacts stay in Prefect's database)").set_defaults(
+        handler=_server_stop
     )
     db = commands.add_parser("db", help="records database").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="apply schema migrations").set_defaults(handler=_db_upgrade)
@@ -84,6 +115,18 @@ def _api(args) -> None:
     if args.anonymous:
         settings = settings.model_copy(update={"anonymous": args.anonymous})
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+
+
+def _server_status(args) -> None:
+    from interfaces import local_prefect
+
+    emit(local_prefect.status())
+
+
+def _server_stop(args) -> None:
+    from interfaces import local_prefect
+
+    emit(local_prefect.stop())
 
 
 def _db_upgrade(args) -> None:

@@ -21,7 +21,7 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.linear_model import Ridge
 
 from blocks.context import artifact_store, current_settings, database
-from interfaces import runs
+from interfaces import local_prefect, runs
 from tunefleet import reports
 from tunefleet.bench import service as benchmarking
 from tunefleet.bench.models import dump_model
@@ -164,14 +164,16 @@ def _benchmark(console: Console, db, store, launcher: runs.Launcher, frame) -> b
 
 def _where_to_look(console: Console, settings) -> None:
     console.rule("where to look")
-    if runs.prefect_server_configured():
-        ui = os.environ.get("PREFECT_UI_URL") or os.environ.get("PREFECT_API_URL", "").removesuffix("/api")
+    url = local_prefect.api_url()
+    if url:
+        ui = os.environ.get("PREFECT_UI_URL") or url.removesuffix("/").removesuffix("/api")
         console.print(f"the runs, their logs and artifacts: {ui}/runs and {ui}/artifacts")
+        if local_prefect.running():
+            console.print("that is tunefleet's local Prefect server: it runs until `tunefleet server stop`")
         if not settings.public_url:
             console.print("set TUNEFLEET_PUBLIC_URL to `tunefleet api`'s address to see the plots inline there")
     else:
         console.print(
-            "these runs are in Prefect's local database (PREFECT_HOME, ~/.prefect): `prefect server start`, then "
-            "open http://127.0.0.1:4200/runs and /artifacts (`export PREFECT_API_URL=http://127.0.0.1:4200/api` "
-            "makes later commands report there)"
+            "these runs are in Prefect's local database (PREFECT_HOME, ~/.prefect): `tunefleet server start` "
+            "serves them in a UI, at the address it prints"
         )

@@ -28,14 +28,13 @@ import subprocess
 import sys
 import threading
 import time
-import tomllib
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from uuid import UUID
 
 from blocks.context import database
+from interfaces import local_prefect
 from tunefleet.bench import service as benchmarking
 from tunefleet.db import Database, StatusConflict
 from tunefleet.db.columns import Status
@@ -272,31 +271,26 @@ def flow_run(flow_run_id: str | None):
             return None
 
 
-def prefect_server_configured() -> bool:
-    """Whether a Prefect server is configured (``PREFECT_API_URL`` in the environment or in the active
-    Prefect profile), read without importing Prefect (seconds). Without one, every Prefect call starts
-    a temporary server first (5-15 s), so read-only commands answer from the records alone."""
-    if os.environ.get("PREFECT_API_URL"):
-        return True
-    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
-    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
-    try:
-        profiles = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError):
-        return False
-    active = os.environ.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
-    return bool(profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL"))
-
-
 def flow_run_state(flow_run_id: str | None) -> str | None:
-    """The name of the flow run's state (None: no run, no Prefect server configured, or Prefect cannot say)."""
-    if not prefect_server_configured():
+    """The name of the flow run's state (None: no run, no Prefect server to ask, or it cannot say).
+    Asked over Prefect's REST API, not its client: importing the client takes 1.4 s, and a read-only
+    command answers in under 2 s."""
+    import httpx
+
+    url = local_prefect.api_url()
+    if not flow_run_id or not url:
         return None
+    headers = {"Authorization": f"Bearer {os.environ['PREFECT_API_KEY']}"} if os.environ.get("PREFECT_API_KEY") else {}
+    auth = (
+        tuple(os.environ["PREFECT_API_AUTH_STRING"].split(":", 1))
+        if os.environ.get("PREFECT_API_AUTH_STRING")
+        else None
+    )
     try:
-        found = flow_run(flow_run_id)
-    except Exception:  # noqa: BLE001 - callers work on the records alone when Prefect is out of reach
+        answer = httpx.get(f"{url.rstrip('/')}/flow_runs/{UUID(flow_run_id)}", headers=headers, auth=auth, timeout=5)
+        return answer.json()["state"]["name"] if answer.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):  # callers work on the records alone
         return None
-    return found.state.name if found is not None and found.state is not None else None
 
 
 def is_going(run) -> bool:

@@ -52,6 +52,15 @@ def finish(sweep_id: int, status: str, error: str | None = None) -> None:
         get_run_logger().info("sweep %s not marked %s: %s", sweep_id, status, exc)
 
 
+def _trial_ended(progress_id, sweep_id: int, total: int, key: str, status: str, metrics, config, error) -> None:
+    """A Ray trial's end: its log line, as a Dask batch logs its trials, and the sweep's progress."""
+    if error:
+        get_run_logger().warning("trial %s failed (%s): %s", key, reports.compact(config)[:200], error[:500])
+    else:
+        get_run_logger().info("trial %s %s: %s", key, status, described(metrics, config))
+    update_progress(progress_id, sweep_id, total)
+
+
 def update_progress(progress_id, sweep_id: int, total: int) -> None:
     """The sweep's progress artifact: finished trials of ``total``."""
     if progress_id is None:
@@ -118,17 +127,16 @@ def run_batch(
             else:
                 sweeps.trial_finished(db, sweep_id, key, SweepTrialStatus.complete, metrics=outcome.metrics)
                 counts["complete"] += 1
-                logger.info(
-                    "trial %s complete: %s (%s)", key, _reported(outcome.metrics), reports.compact(config)[:200]
-                )
+                logger.info("trial %s complete: %s", key, described(outcome.metrics, config))
             break
     return counts
 
 
-def _reported(metrics: dict) -> str:
-    """A trial's last results as people read them: numbers only, Ray's bookkeeping left out."""
+def described(metrics: dict, config: dict) -> str:
+    """A trial as people read it in a log line: its last numbers (Ray's bookkeeping left out), then
+    its config: ``loss=14.12, step=2 (height=8.725, width=18.7)``."""
     shown = {k: v for k, v in metrics.items() if isinstance(v, int | float) and not k.startswith(_RAY_FIELDS)}
-    return reports.compact(shown)[:200] or "no numbers reported"
+    return f"{reports.compact(shown)[:200] or 'no numbers reported'} ({reports.compact(config)[:200]})"
 
 
 _RAY_FIELDS = ("training_iteration", "time_", "timestamp", "pid", "done", "trial_id", "iterations_since_restore")
@@ -150,7 +158,7 @@ def run_ray(sweep_id: int, config: dict, progress_id=None) -> dict:
 
     sweep = SweepConfig.from_dict(config)
     settings = current_settings()
-    on_trial_end = functools.partial(update_progress, progress_id, sweep_id, sweeps.total_trials(sweep))
+    on_trial_end = functools.partial(_trial_ended, progress_id, sweep_id, sweeps.total_trials(sweep))
     return tune_run.run(database(settings), settings, artifact_store(settings), sweep_id, sweep, on_trial_end)
 
 

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     benchmark_deployment: str | None = None
     # The deployment `tunefleet run` and `sweep retry` send sweeps to (`local-run` runs them here).
     sweep_deployment: str = "hpo-sweep/hpo-sweep"
+    # Without PREFECT_API_URL: one local Prefect server that every command shares, started on first use
+    # and stopped by `tunefleet server stop` (interfaces/local_prefect.py), or Prefect's temporary
+    # server per command.
+    local_prefect: Literal["shared", "temporary"] = "shared"
     # Existing clusters flows use when they run on engine "dask" / "ray" without an address
     # (a worker's environment points them at the machine's clusters). Unset: a local cluster per run.
     dask_address: str | None = None

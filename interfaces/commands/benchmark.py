@@ -55,7 +55,7 @@ def register(commands) -> None:
     run.add_argument("--platforms", nargs="+", metavar="NAME", help="registry entries (default: all)")
     run.add_argument("--optimisations", nargs="+", metavar="NAME", help="(default: all)")
     run.add_argument("--batch-sizes", nargs="+", type=int, metavar="N", help="(default: 1 16 64 256 10000)")
-    run.set_defaults(handler=run_benchmark)
+    run.set_defaults(handler=run_benchmark, prefect=True)
     bench.add_parser("list", help="benchmark runs, one line each").set_defaults(handler=list_runs)
     show_run = bench.add_parser("show", help="a run with its cells")
     show_run.add_argument("run_id", type=int)

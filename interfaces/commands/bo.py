@@ -29,7 +29,7 @@ def register(commands) -> None:
     run.add_argument("--address", help="an existing Dask scheduler or Ray cluster")
     run.add_argument("--experiment", help="uuid of an experiment to continue")
     run.add_argument("--name", default=None)
-    run.set_defaults(handler=run_tuning)
+    run.set_defaults(handler=run_tuning, prefect=True)
 
 
 def run_tuning(args) -> int:

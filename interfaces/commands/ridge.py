@@ -24,7 +24,7 @@ def register(commands) -> None:
     train.add_argument("--shuffle", action="store_true")
     train.add_argument("--seed", type=int, default=None, help="random_state for shuffled folds")
     train.add_argument("--wait", action="store_true", help="wait for the result (always so in embedded mode)")
-    train.set_defaults(handler=train_model)
+    train.set_defaults(handler=train_model, prefect=True)
     show = ridge.add_parser("show", help="a model's status, coefficients and CV results")
     show.add_argument("model_id", type=int)
     show.set_defaults(

@@ -31,21 +31,23 @@ def register(commands) -> None:
     for config_type in configs.CONFIG_TYPES:
         _register_config(commands, config_type)
 
-    local = commands.add_parser("local-run", help="run a project's sweep here (the hpo-sweep flow, in process)")
+    local = commands.add_parser(
+        "local-run", aliases=["local_run"], help="run a project's sweep here (the hpo-sweep flow, in process)"
+    )
     _run_options(local)
-    local.set_defaults(handler=local_run)
+    local.set_defaults(handler=local_run, prefect=True)
     run = commands.add_parser("run", help="run a project's sweep through the hpo-sweep deployment (a worker runs it)")
     _run_options(run)
-    run.set_defaults(handler=deployment_run)
+    run.set_defaults(handler=deployment_run, prefect=True)
 
     aup = commands.add_parser("auptimizer", help="Auptimizer experiments").add_subparsers(dest="action", required=True)
     aup_run = aup.add_parser("run", help="run an Auptimizer experiment.json as a sweep, here")
     aup_run.add_argument("experiment", help="the experiment.json")
     aup_run.add_argument("--name", help="the project name the sweep is recorded under")
     aup_run.add_argument("--engine", choices=configs.ENGINES)
-    aup_run.add_argument("--n-jobs", type=int)
+    aup_run.add_argument("--n-jobs", "--n_jobs", type=int)
     aup_run.add_argument("--address")
-    aup_run.set_defaults(handler=auptimizer_run)
+    aup_run.set_defaults(handler=auptimizer_run, prefect=True)
 
     sweep = commands.add_parser("sweep", help="sweeps and their trials").add_subparsers(dest="action", required=True)
     listed = sweep.add_parser("list", help="sweeps, one line each")
@@ -66,7 +68,7 @@ def register(commands) -> None:
         "Python) is marked Cancelled. Finished trials are kept; `tunefleet sweep retry SWEEP` runs the rest.",
     )
     kill.add_argument("sweep", help="a sweep id, or a project (its latest sweep)")
-    kill.set_defaults(handler=kill_sweep)
+    kill.set_defaults(handler=kill_sweep, prefect=True)
     retry = sweep.add_parser(
         "retry",
         help="resume a paused, failed or dead sweep: its finished trials are kept (hpogrid's tasks retry)",
@@ -77,7 +79,7 @@ def register(commands) -> None:
     retry.add_argument("sweep", help="a sweep id, or a project (its latest sweep)")
     retry.add_argument("--here", action="store_true", help="run it in this process, with a progress bar")
     _engine_options(retry)
-    retry.set_defaults(handler=retry_sweep)
+    retry.set_defaults(handler=retry_sweep, prefect=True)
 
     report = commands.add_parser("report", help="write a sweep's report files")
     report.add_argument("sweep", metavar="PROJECT_OR_SWEEP_ID")
@@ -91,7 +93,8 @@ def register(commands) -> None:
 
 # -- named configs ---------------------------------------------------------------------------------
 def _register_config(commands, config_type: str) -> None:
-    parser = commands.add_parser(config_type, help=f"named {config_type} configs")
+    aliases = ["grid_config"] if config_type == "compute_config" else []  # hpogrid's name for it
+    parser = commands.add_parser(config_type, aliases=aliases, help=f"named {config_type} configs")
     actions = parser.add_subparsers(dest="action", required=True)
     for action, text in (
         ("create", f"create a {config_type}"),
@@ -143,6 +146,9 @@ def _add_options(parser, config_type: str) -> None:
             if option.choices:
                 kwargs["choices"] = option.choices
         parser.add_argument(*option.flags, **kwargs)
+    if config_type == "compute_config":  # hpogrid's grid_config options: said where they went
+        for key in ("site", "container"):
+            parser.add_argument(f"--{key}", dest=f"moved_{key}", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def _given(args, config_type: str) -> dict:
@@ -157,6 +163,9 @@ def _given(args, config_type: str) -> dict:
         except json.JSONDecodeError as exc:
             raise ConfigError([f"search_space: not valid JSON ({exc.msg} at position {exc.pos})"]) from None
         return value
+    moved = [f"--{key}: {configs.MOVED_KEYS[key]}" for key in ("site", "container") if hasattr(args, f"moved_{key}")]
+    if moved:
+        raise ConfigError(moved)
     names = {option.name for option in configs.options(config_type)} - {"name"}
     return {name: getattr(args, f"opt_{name}") for name in names if hasattr(args, f"opt_{name}")}
 
@@ -180,7 +189,7 @@ def _run_options(parser) -> None:
 
 def _engine_options(parser) -> None:
     parser.add_argument("--engine", choices=configs.ENGINES, help="overrides the project's compute_config")
-    parser.add_argument("--n-jobs", type=int, help="workers of the local cluster")
+    parser.add_argument("--n-jobs", "--n_jobs", type=int, help="workers of the local cluster")
     parser.add_argument("--address", help="an existing Ray or Dask cluster")
 
 

@@ -41,18 +41,22 @@ def test_task_runs_that_complete_log_nothing_and_the_other_ends_still_do(caplog)
 @pytest.mark.parametrize(
     ("env", "profiles", "configured"),
     [
-        ({"PREFECT_API_URL": "http://prefect:4200/api"}, None, True),
-        ({}, None, False),  # the embedded defaults: a temporary server per command
-        ({}, 'active = "prod"\n[profiles.prod]\nPREFECT_API_URL = "http://prefect:4200/api"\n', True),
-        ({"PREFECT_PROFILE": "local"}, 'active = "prod"\n[profiles.prod]\nPREFECT_API_URL = "http://p/api"\n', False),
-        ({}, 'active = "ephemeral"\n[profiles.ephemeral]\nPREFECT_SERVER_ALLOW_EPHEMERAL_MODE = "true"\n', False),
-        ({}, "not toml [", False),
+        ({"PREFECT_API_URL": "http://prefect:4200/api"}, None, "http://prefect:4200/api"),
+        ({}, None, None),  # the embedded defaults: tunefleet's shared local server
+        (
+            {},
+            'active = "prod"\n[profiles.prod]\nPREFECT_API_URL = "http://prefect:4200/api"\n',
+            "http://prefect:4200/api",
+        ),
+        ({"PREFECT_PROFILE": "local"}, 'active = "prod"\n[profiles.prod]\nPREFECT_API_URL = "http://p/api"\n', None),
+        ({}, 'active = "ephemeral"\n[profiles.ephemeral]\nPREFECT_SERVER_ALLOW_EPHEMERAL_MODE = "true"\n', None),
+        ({}, "not toml [", None),
     ],
 )
 def test_read_only_commands_know_without_prefect_whether_a_server_is_configured(
     monkeypatch, tmp_path, env, profiles, configured
 ):
-    from interfaces.runs import prefect_server_configured
+    from interfaces.local_prefect import configured_api_url
 
     for name in ("PREFECT_API_URL", "PREFECT_PROFILE", "PREFECT_PROFILES_PATH"):
         monkeypatch.delenv(name, raising=False)
@@ -61,7 +65,7 @@ def test_read_only_commands_know_without_prefect_whether_a_server_is_configured(
         monkeypatch.setenv(name, value)
     if profiles is not None:
         (tmp_path / "profiles.toml").write_text(profiles)
-    assert prefect_server_configured() is configured
+    assert configured_api_url() == configured
 
 
 LOADED = (

@@ -314,7 +314,7 @@ def test_merge_search_space_adds_replaces_and_removes_variables():
 def test_options_describe_every_field_and_round_trip():
     hpo = {option.name: option for option in options("hpo_config")}
     assert list(hpo)[:5] == ["algorithm", "metric", "mode", "scheduler", "num_trials"]
-    assert hpo["num_trials"].flags == ("--trials", "--num-trials") and hpo["num_trials"].type == "int"
+    assert hpo["num_trials"].flags == ("--trials", "--num-trials", "--num_trials") and hpo["num_trials"].type == "int"
     assert hpo["num_trials"].default == 100 and not hpo["num_trials"].required
     assert hpo["mode"].choices == ("min", "max") and hpo["stop"].type == "json"
     assert hpo["ignore_fail"].type == "bool" and hpo["extra_metrics"].type == "list"
@@ -329,7 +329,7 @@ def test_options_describe_every_field_and_round_trip():
         "compute_config",
         "scripts_path",
     ]
-    assert options("project")[3].flags == ("--model-config",)
+    assert options("project")[3].flags == ("--model-config", "--model_config")  # hpogrid's spelling too
     assert [(o.name, o.type, o.required) for o in options("search_space")] == [("search_space", "json", True)]
     # defaults are valid values: a config of every default validates and dumps to them
     for config_type in ("hpo_config", "compute_config"):

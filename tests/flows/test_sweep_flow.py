@@ -2,12 +2,14 @@
 intermediate results in the records, reports in the store; resume after a kill; bad input."""
 
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import prefect.main  # noqa: F401 - Prefect sets its logging up at this import: before a test sets a level
 import pytest
 from fastapi.testclient import TestClient
 
@@ -17,7 +19,7 @@ from tasks.publish import NO_PUBLIC_URL
 from tests.support.api import app_in_process, signed_in
 from tests.support.paths import EXAMPLES
 from tests.support.reports import artifacts, flow_run, log_info, logged
-from tests.support.sweeps import SIMPLE_SPACE, cli, make_project, run_json, slow_trainable
+from tests.support.sweeps import SIMPLE_SPACE, cli, fails, hpo_options, make_project, run_json, slow_trainable
 from tunefleet.sweep import service as sweeps
 from tunefleet.sweep.tables import SweepStatus, SweepTrialStatus
 
@@ -104,7 +106,8 @@ def test_simple_objective_search_on_ray_resumes_an_interrupted_sweep(backend, ca
 
 
 @pytest.mark.parametrize("backend", ["postgres-s3"], indirect=True)
-def test_trainable_class_with_bayesian_search_on_ray(backend, capsys, ray_cluster):
+def test_trainable_class_with_bayesian_search_on_ray(backend, capsys, ray_cluster, caplog):
+    caplog.set_level(logging.INFO, logger="prefect.task_runs")  # each trial's line, as its task logs it
     space = {
         "alpha": {"method": "uniform", "dimension": {"low": -10, "high": 10}},
         "beta": {"method": "categorical", "dimension": {"categories": [-1, 0, 1, 2, 3, 4, 5]}},
@@ -121,6 +124,10 @@ def test_trainable_class_with_bayesian_search_on_ray(backend, capsys, ray_cluste
     assert model["alpha"] == pytest.approx(best.config["alpha"]) and model["timestep"] == 3
     store = artifact_store(backend)
     assert store.fs.find(f"{store.root}/sweeps/{record.id}/ray")  # Ray Tune's trial storage is in S3 too
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("trial ")]
+    assert len(lines) == 5
+    [line] = [text for text in lines if text.startswith(f"trial {best.trial_key} complete: ")]
+    assert f"loss={best.metrics['loss']:.4g}" in line and f"alpha={best.config['alpha']:.4g}" in line
 
 
 @pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
@@ -154,9 +161,17 @@ def test_the_class_and_mlp_examples_with_random_search_on_dask(backend, capsys):
     }
     hpo = {"algorithm": "random", "metric": "loss", "mode": "min", "scheduler": "fifo", "trials": 4,
            "stop": {"training_iteration": 3}, "seed": 0}  # fmt: skip
-    make_project("alphabeta_dask", alphabeta, hpo, "simple_trainable.py", "MyTrainableClass",
-                 compute=["--engine", "dask"])  # fmt: skip
-    result = run_json(capsys, "local-run", "alphabeta_dask", "--n-jobs", "2")
+    # in hpogrid's own spellings (its README's examples): grid_config, --scripts_path, local_run, --n_jobs
+    assert (
+        cli("model_config", "create", "ab_model", "--script", "simple_trainable.py", "--model", "MyTrainableClass") == 0
+    )
+    assert cli("search_space", "create", "ab_space", json.dumps(alphabeta)) == 0
+    assert cli("hpo_config", "create", "ab_hpo", *hpo_options(hpo)) == 0
+    assert cli("grid_config", "create", "manc_standard", "--engine", "dask") == 0
+    assert cli("project", "create", "alphabeta_dask", "--scripts_path", EXAMPLES / "simple_trainable.py",
+               "--model_config", "ab_model", "--search_space", "ab_space", "--hpo_config", "ab_hpo",
+               "--grid_config", "manc_standard") == 0  # fmt: skip
+    result = run_json(capsys, "local_run", "alphabeta_dask", "--n_jobs", "2")
     check_records(backend, result["sweep_id"], 4, 3, "loss")
 
     mlp = {
@@ -301,30 +316,38 @@ BAD_INPUT = [
     (["search_space", "create", "s", '{"x": {"method": "uniform"}}'], "dimension"),
     (["search_space", "create", "s", '{"c": {"method": "categorical", "dimension": {}}}'], "categories"),
     (["auptimizer", "run", "/nonexistent/experiment.json"], "not found"),
+    (
+        ["grid_config", "create", "manc_standard", "--site", "ANALY_MANC_GPU_TEST"],
+        "--site: tunefleet runs on a work pool",
+    ),
 ]
 
 
 @pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
 @pytest.mark.parametrize("args, named", BAD_INPUT, ids=["unknown-algorithm", "low-above-high", "no-dimension",
-                                                        "no-categories", "no-experiment-file"])  # fmt: skip
+                                                        "no-categories", "no-experiment-file", "hpogrid-site"])  # fmt: skip
 def test_bad_configs_are_refused(backend, capsys, args, named):
     assert cli(*args) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and named in err
     if args[0] != "auptimizer":
-        assert sweeps.list_configs(database(backend), args[0]) == {}
+        assert sweeps.list_configs(database(backend), args[0].replace("grid_config", "compute_config")) == {}
     assert sweeps.list(database(backend)) == []
 
 
 @pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
 @pytest.mark.parametrize("script, model, named", [("nope.py", "simple_objective", "nope.py"),
                                                   ("simple_objective.py", "nope", "nope")])  # fmt: skip
-def test_missing_script_or_function_fails_before_any_trial(backend, capsys, script, model, named):
+def test_missing_script_or_function_is_refused_at_project_create_and_before_any_trial(
+    backend, capsys, script, model, named
+):
     hpo = {"algorithm": "random", "metric": "loss", "mode": "min", "scheduler": "fifo", "trials": 2}
-    make_project("broken", SIMPLE_SPACE, hpo, script, model, compute=["--engine", "dask"])
-    capsys.readouterr()
-    assert cli("local-run", "broken") == 1
-    err = capsys.readouterr().err
+    make_project("broken", SIMPLE_SPACE, hpo, "simple_objective.py", "simple_objective", compute=["--engine", "dask"])
+    assert cli("model_config", "update", "broken_model", "--script", script, "--model", model) == 0  # broken since
+    parts = ["--search-space", "broken_space", "--hpo-config", "broken_hpo", "--model-config", "broken_model"]
+    assert named in fails(capsys, "project", "create", "again", *parts, "--scripts-path", EXAMPLES)
+    assert list(sweeps.list_configs(database(backend), "project")) == ["broken"]  # nothing stored
+    err = fails(capsys, "local-run", "broken")  # checked again where it runs: scripts change
     assert err.startswith("error: ") and named in err
     from flows.sweep import hpo_sweep
     from tunefleet.sweep.trainables import TrainableError

@@ -14,7 +14,7 @@ from blocks.context import database
 from flows.sweep import hpo_sweep
 from infra.services import wait_for
 from interfaces import runs
-from tests.support.sweeps import SIMPLE_SPACE, cli, make_project, run_json, slow_trainable
+from tests.support.sweeps import SIMPLE_SPACE, fails, make_project, run_json, slow_trainable
 from tunefleet.sweep import service as sweeps
 from tunefleet.sweep.tables import SweepStatus
 
@@ -23,12 +23,6 @@ SPACE = {"x": {"method": "uniform", "dimension": {"low": 0, "high": 1}}}
 
 def hpo(trials: int) -> dict:
     return {"algorithm": "random", "metric": "loss", "mode": "min", "scheduler": "fifo", "trials": trials, "stop": {}}
-
-
-def fails(capsys, *args) -> str:
-    capsys.readouterr()
-    assert cli(*args) == 1
-    return capsys.readouterr().err
 
 
 def flow_run_state(flow_run_id: str):

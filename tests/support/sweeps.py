@@ -23,15 +23,26 @@ def run_json(capsys, *args) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-def make_project(name, space, hpo: dict, script, model, scripts_path=EXAMPLES, model_options=(), compute=None):
-    assert cli("search_space", "create", f"{name}_space", json.dumps(space)) == 0
-    hpo_args = [
+def fails(capsys, *args) -> str:
+    """What a command that must fail with exit code 1 wrote on stderr."""
+    capsys.readouterr()
+    assert cli(*args) == 1
+    return capsys.readouterr().err
+
+
+def hpo_options(hpo: dict) -> list[str]:
+    """An hpo_config as its CLI options: ``{"trials": 4, "stop": {...}}`` → ``--trials=4 --stop={...}``."""
+    return [
         f"--{key.replace('_', '-')}"
         if v is True
         else f"--{key.replace('_', '-')}={json.dumps(v) if isinstance(v, dict) else v}"
         for key, v in hpo.items()
     ]
-    assert cli("hpo_config", "create", f"{name}_hpo", *hpo_args) == 0
+
+
+def make_project(name, space, hpo: dict, script, model, scripts_path=EXAMPLES, model_options=(), compute=None):
+    assert cli("search_space", "create", f"{name}_space", json.dumps(space)) == 0
+    assert cli("hpo_config", "create", f"{name}_hpo", *hpo_options(hpo)) == 0
     assert cli("model_config", "create", f"{name}_model", "--script", script, "--model", model, *model_options) == 0
     extra = []
     if compute:

@@ -67,7 +67,7 @@ def create_config(db: Database, config_type: str, name: str, data, *, replace_ex
     """Validate and store a config (``recreate``: ``replace_existing``); Conflict if it exists."""
     body = _body(config_type, name, data)
     if config_type == "project":
-        _check_project(db, body)
+        check(_check_project(db, body))  # as local-run checks it: the script loads, the searcher builds
     row = _config_row(db, config_type, name)
     if row is not None and not replace_existing:
         raise Conflict(f"{config_type} {name!r} exists; use recreate or update")
@@ -89,7 +89,7 @@ def update_config(db: Database, config_type: str, name: str, changes: dict) -> d
     old = get_config(db, config_type, name)
     body = configs.dump(configs.merge(config_type, old, changes))
     if config_type == "project":
-        _check_project(db, body)
+        check(_check_project(db, body))
     row = _config_row(db, config_type, name)
     with db.session() as session:
         row.body, row.updated_at = body, utcnow()

@@ -51,8 +51,8 @@ _RAY_KEYS = {
 class Recorder(tune.Callback):
     """Writes each trial's start, every result and its end to the records as they happen; a trial
     the scheduler cut short ends ``stopped``, one that ran its course ``complete``. It holds the
-    database's URL, not a Database (Ray pickles its callbacks), and calls ``on_trial_end`` after
-    each trial ends (the flow's progress)."""
+    database's URL, not a Database (Ray pickles its callbacks), and calls ``on_trial_end(key, status,
+    metrics, config, error)`` after each trial ends (the flow's log line and progress)."""
 
     def __init__(self, database_url: str, sweep_id: int, names, scheduler, on_trial_end: Callable | None = None):
         self.database_url, self.sweep_id, self.names = database_url, sweep_id, tuple(names)
@@ -63,9 +63,11 @@ class Recorder(tune.Callback):
     def db(self) -> Database:
         return open_database(self.database_url)
 
+    def _config(self, trial) -> dict:
+        return {k: v for k, v in trial.config.items() if k in self.names}
+
     def on_trial_start(self, iteration, trials, trial, **info):
-        config = {k: v for k, v in trial.config.items() if k in self.names}
-        sweeps.trial_started(self.db, self.sweep_id, trial.trial_id, config)
+        sweeps.trial_started(self.db, self.sweep_id, trial.trial_id, self._config(trial))
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
         sweeps.trial_result(self.db, self.sweep_id, trial.trial_id, _metrics(result))
@@ -76,15 +78,16 @@ class Recorder(tune.Callback):
         status = SweepTrialStatus.stopped if trial.trial_id in self.cut_short else SweepTrialStatus.complete
         metrics = _metrics(trial.last_result or {})
         sweeps.trial_finished(self.db, self.sweep_id, trial.trial_id, status, metrics=metrics)
-        self._ended()
+        self._ended(trial, status, metrics, None)
 
     def on_trial_error(self, iteration, trials, trial, **info):
-        sweeps.trial_finished(self.db, self.sweep_id, trial.trial_id, SweepTrialStatus.failed, error=_error(trial))
-        self._ended()
+        error = _error(trial)
+        sweeps.trial_finished(self.db, self.sweep_id, trial.trial_id, SweepTrialStatus.failed, error=error)
+        self._ended(trial, SweepTrialStatus.failed, {}, error)
 
-    def _ended(self) -> None:
+    def _ended(self, trial, status: SweepTrialStatus, metrics: dict, error: str | None) -> None:
         if self.on_trial_end is not None:
-            self.on_trial_end()
+            self.on_trial_end(trial.trial_id, status.value, metrics, self._config(trial), error)
 
 
 def _cut_short(scheduler, result: dict) -> bool:

@@ -25,7 +25,7 @@ Modules: ``fields`` (the error, option fields, JSON and name checks), ``models``
 types), ``schema`` (validate, dump, merge, options), ``sweep_config`` (``SweepConfig``).
 """
 
-from tunefleet.sweep.configs.fields import CONFIG_TYPES, ENGINES, MODES, ConfigError, Option, check_name
+from tunefleet.sweep.configs.fields import CONFIG_TYPES, ENGINES, MODES, MOVED_KEYS, ConfigError, Option, check_name
 from tunefleet.sweep.configs.models import MODELS, ComputeConfig, HpoConfig, ModelConfig, Project, SearchSpace
 from tunefleet.sweep.configs.schema import dump, merge, model_class, options, validate
 from tunefleet.sweep.configs.sweep_config import SweepConfig
@@ -35,6 +35,7 @@ __all__ = [
     "ENGINES",
     "MODELS",
     "MODES",
+    "MOVED_KEYS",
     "ComputeConfig",
     "ConfigError",
     "HpoConfig",

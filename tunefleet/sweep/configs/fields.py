@@ -62,7 +62,9 @@ def option_field(default: Any = ..., help: str = "", *, type: str, flags: tuple[
 
 
 def flags(name: str, *more: str) -> tuple[str, ...]:
-    return (*more, f"--{name.replace('_', '-')}")
+    """``--num-trials``, and hpogrid's own spelling ``--num_trials`` where that differs."""
+    spellings = (*more, f"--{name.replace('_', '-')}", f"--{name}")
+    return tuple(dict.fromkeys(spellings))
 
 
 def check_name(name, what: str = "name") -> str:

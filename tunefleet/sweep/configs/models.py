@@ -358,7 +358,10 @@ class Project(ConfigModel):
         help="name of the model_config", type="str", flags=flags("model_config"), alias="model_config"
     )
     compute_config: str | None = option_field(
-        None, "name of the compute_config (default: a local cpu one)", type="str", flags=flags("compute_config")
+        None,
+        "name of the compute_config (default: a local cpu one; hpogrid's --grid_config names it too)",
+        type="str",
+        flags=(*flags("compute_config"), "--grid_config", "--grid-config"),
     )
     scripts_path: str | None = option_field(
         None,
