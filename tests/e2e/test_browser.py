@@ -1,5 +1,6 @@
 """What users see, in a real browser: headless Chromium (Debian's, driven by Playwright) opens the
-Prefect UI's pages of a BO run's artifacts and tunefleet's /docs, with no network beyond loopback.
+Prefect UI's pages after `tunefleet demo` (each capability's summary with its plot, its tables, a named
+run with its log, a key's history) and tunefleet's /docs, with no network beyond loopback.
 
 Screenshots of every page visited are kept in test-output/browser/ when a test fails.
 """
@@ -7,6 +8,7 @@ Screenshots of every page visited are kept in test-output/browser/ when a test f
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -14,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from flows.bo import bo_tuning
 from infra.services import free_port, http_ok, wait_for
 from tests.support.paths import REPO
 from tests.support.reports import artifacts
@@ -63,30 +64,44 @@ def api(backend, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
-def test_the_prefect_ui_shows_a_bo_runs_plot_inline_and_its_trials_table(api, browser_page):
-    covars = {"x1": {"vtype": "cont", "guess": 0.5, "min": -5, "max": 10},
-              "x2": {"vtype": "cont", "guess": 0.5, "min": 0, "max": 15}}  # fmt: skip
-    bo_tuning(name="Browser tour", covars=covars, objective="tunefleet.objectives:branin", iterations=3,
-              initial_points=3, direction="minimize")  # fmt: skip
+def test_after_the_tour_the_prefect_ui_shows_each_capabilitys_run_logs_plot_tables_and_history(api, browser_page):
+    env = {**os.environ, "PREFECT_LOGGING_LEVEL": "INFO", "COLUMNS": "250"}  # its logs reach the server, as a user's
+    tour = subprocess.run([str(Path(sys.executable).parent / "tunefleet"), "demo"], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert tour.returncode == 0, tour.stdout[-3000:] + tour.stderr[-3000:]
     ui = os.environ["PREFECT_API_URL"].removesuffix("/api")
+    assert f"the runs, their logs and artifacts: {ui}/runs and {ui}/artifacts" in tour.stdout
     page = browser_page
     plots = []
     page.on("response", lambda r: plots.append(r) if r.url.startswith(f"{api}/artifacts/") else None)
 
-    page.goto(f"{ui}/artifacts/artifact/{artifacts('bo-browser-tour')[0].id}", wait_until="networkidle")
-    page.wait_for_selector(f"img[src^='{api}/artifacts/experiments/']", timeout=60_000)
-    assert "Best response" in page.inner_text("body")
-    sizes = page.eval_on_selector_all("img[src*='/artifacts/']", "images => images.map(i => i.naturalWidth)")
-    assert sizes and all(width > 0 for width in sizes)  # decoded
-    assert [(r.status, r.headers["content-type"]) for r in plots] == [(200, "image/png")]
+    for key, kind in (
+        ("bo-demo-branin", "experiments"),
+        ("sweep-demo", "sweeps"),
+        ("benchmark-demo-forest", "benchmarks"),
+    ):
+        page.goto(f"{ui}/artifacts/artifact/{artifacts(key)[0].id}", wait_until="networkidle")  # the summary
+        shown = f"img[src^='{api}/artifacts/{kind}/']"
+        page.wait_for_selector(shown, timeout=60_000)
+        sizes = page.eval_on_selector_all(shown, "images => images.map(i => i.naturalWidth)")
+        assert sizes and all(width > 0 for width in sizes), key  # decoded
+    assert len(plots) >= 3 and {(r.status, r.headers["content-type"]) for r in plots} == {(200, "image/png")}
 
-    page.goto(f"{ui}/artifacts/artifact/{artifacts('bo-browser-tour-trials')[0].id}", wait_until="networkidle")
-    page.wait_for_selector("th", timeout=60_000)
-    columns = page.eval_on_selector_all("th", "cells => cells.map(c => c.innerText.trim())")
-    assert {"x1", "x2", "response", "status"} <= set(columns)
+    [ridge_table] = re.findall(r"CV table: artifact (ridge-model-\d+-cv)", tour.stdout)
+    for key, wanted in ((ridge_table, {"l2_coef", "mean_mse", "best"}), ("bo-demo-branin-trials", {"x1", "x2", "response", "status"}),
+                        ("benchmark-demo-forest-cells", {"platform", "optimisation", "batch_size"})):  # fmt: skip
+        page.goto(f"{ui}/artifacts/artifact/{artifacts(key)[0].id}", wait_until="networkidle")
+        page.wait_for_selector("th", timeout=60_000)
+        columns = page.eval_on_selector_all("th", "cells => cells.map(c => c.innerText.trim())")
+        assert wanted <= set(columns), (key, columns)
 
-    page.goto(f"{ui}/artifacts/key/bo-browser-tour", wait_until="networkidle")  # the key's history
-    page.wait_for_function("document.body.innerText.includes('bo-browser-tour')", timeout=60_000)
+    bo_run = artifacts("bo-demo-branin")[0].flow_run_id  # the run is named from its work, its log readable
+    page.goto(f"{ui}/runs/flow-run/{bo_run}", wait_until="networkidle")
+    page.wait_for_function("document.body.innerText.includes('bo demo branin')", timeout=60_000)
+    page.wait_for_function("document.body.innerText.includes('evaluations: this round')", timeout=60_000)
+
+    page.goto(f"{ui}/artifacts/key/sweep-demo", wait_until="networkidle")  # the key's history
+    page.wait_for_function("document.body.innerText.includes('sweep-demo')", timeout=60_000)
 
 
 @pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
