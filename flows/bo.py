@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Literal
 
 from prefect import flow, get_run_logger
@@ -9,7 +10,7 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
 from flows import names
 from tasks import bo as bo_tasks
-from tasks.runners import runner_from_block, task_runner
+from tasks.runners import block_cluster, started
 from tunefleet.bo.service import ExperimentSpec
 from tunefleet.errors import InvalidInput
 from tunefleet.reports import artifact_key, compact
@@ -78,19 +79,24 @@ def bo_tuning(
         0.0, key=f"{artifact_key('bo', exp.name)}-progress", description=f"evaluations of {exp.name} ({exp.uuid})"
     )
     best = None
-    runner = runner_from_block(compute_block) if compute_block else task_runner(engine, address)
-    with runner:
-        while (done := _finished(bo_tasks.trial_counts(exp))) < budget:
-            batch = bo_tasks.propose_batch(exp, min(batch_size, budget - done))
+    engine, address = block_cluster(compute_block) if compute_block else (engine, address)
+    with started(engine, address) as runner:
+        for round_number in itertools.count(1):
+            if (done := _finished(bo_tasks.trial_counts(exp))) >= budget:
+                break
+            named = f"round {round_number}"  # the tasks of a round, as the UI lists them
+            batch = bo_tasks.propose_batch.with_options(task_run_name=f"{named}: propose")(
+                exp, min(batch_size, budget - done)
+            )
             futures = [
                 runner.submit(
-                    bo_tasks.evaluate,
+                    bo_tasks.evaluate.with_options(task_run_name=f"{named}: {compact(t.covars)[:120]}"),
                     parameters={"objective": objective, "objective_args": objective_args or {}, "point": t.covars},
                 )
                 for t in batch
             ]
             outcomes = [(t.id, *_outcome(f)) for t, f in zip(batch, futures)]
-            bo_tasks.record_outcomes(outcomes)
+            bo_tasks.record_outcomes.with_options(task_run_name=f"{named}: record")(outcomes)
             update_progress_artifact(progress, 100.0 * min(done + len(batch), budget) / budget)
             best = _better(best, [response for _, response, _ in outcomes if response is not None], exp.maximize)
             logger.info(

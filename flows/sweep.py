@@ -10,7 +10,7 @@ from prefect.futures import as_completed
 from blocks.context import database
 from flows import names
 from tasks import sweep as sweep_tasks
-from tasks.runners import task_runner
+from tasks.runners import started
 from tunefleet.errors import TunefleetError
 from tunefleet.reports import artifact_key
 from tunefleet.sweep import service as sweeps
@@ -109,8 +109,7 @@ def _run_dask(sweep_id: int, sweep: SweepConfig, config: dict, total: int, progr
         return None
     trainable = load_trainable(sweep.model_config, sweep.scripts_path, metric=hpo.metric)
     workers = compute.n_jobs or os.cpu_count() or 1
-    runner = task_runner("dask", compute.address, workers)
-    with runner:
+    with started("dask", compute.address, workers) as runner:
         futures = [
             runner.submit(
                 sweep_tasks.run_batch,

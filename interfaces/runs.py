@@ -250,10 +250,27 @@ def run_benchmark_here(db: Database, run, launcher: Launcher):
     def poll() -> Tick:
         return Tick(f"benchmark run {run.id}", len(benchmarking.cells(db, run.id)), total)
 
-    with progress(poll):
+    with progress(poll), answer_stays_on_stdout():  # Treelite's compiler logs to the process's stdout
         launcher.submit("benchmark", run_id=run.id)
         launcher.wait()
     return benchmarking.get(db, run.id)
+
+
+@contextlib.contextmanager
+def answer_stays_on_stdout() -> Iterator[None]:
+    """While the block runs, whatever it prints goes to stderr: Python's prints (Ray Tune's tables) and
+    native libraries' writes to file descriptor 1 (tl2cgen's logger), so a command's stdout holds its
+    JSON answer alone (``tunefleet benchmark run ... > run.json``)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 # -- Prefect flow runs ------------------------------------------------------------------------------------
@@ -398,7 +415,7 @@ def run_sweep_here(db: Database, parameters: dict, project: str | None) -> Sweep
     )
     poll = _sweep_poll(db, parameters.get("sweep_id"), project, before, stop)
     try:
-        with progress(poll), contextlib.redirect_stdout(sys.stderr):  # Ray Tune prints tables: stdout stays the answer
+        with progress(poll), answer_stays_on_stdout():  # Ray Tune prints tables
             result = _sweep_here(**parameters)
     except SweepFailed as exc:
         return _stopped(db, stop) if stop.sweep_id is not None else SweepOutcome(error=str(exc))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -61,13 +62,19 @@ class Workload:
     """The model under benchmark, its validation data and the run's config, loaded from the store."""
 
     def __init__(self, run: BenchmarkRun):
-        db, store = database(), artifact_store()
+        began, db, store = time.perf_counter(), database(), artifact_store()
         self.run = run
         self.record: InferenceModel = db.get(InferenceModel, run.model_id)
         self.config = run_config(run)
         self.info = benchmarking.info(self.record)
         self.model = load_model(store.get_bytes(self.record.model_uri))
         self.X, self.y, _ = read_validation_csv(store.get_bytes(self.record.data_uri), self.record.target, self.model)
+        get_run_logger().info(
+            "loaded model %s and %d validation rows in %.2f s",
+            self.record.name,
+            len(self.X),
+            time.perf_counter() - began,
+        )
 
 
 @task(**RECORDS)

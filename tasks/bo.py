@@ -39,11 +39,7 @@ def check_objective(objective: str, objective_args: dict) -> None:
     objectives.resolve(objective, objective_args)
 
 
-def _point_name(parameters: dict) -> str:
-    return f"evaluate {reports.compact(parameters['point'])[:120]}"
-
-
-@task(task_run_name=_point_name)
+@task
 def evaluate(objective: str, objective_args: dict, point: dict) -> float:
     return objectives.resolve(objective, objective_args)(**point)
 

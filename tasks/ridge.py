@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from prefect import task
+import time
+
+from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.context import get_run_context
 
@@ -27,13 +29,25 @@ def start_training(model_id: int) -> RidgeModel:
 
 @task(**DATA)
 def load_training_data(model: RidgeModel) -> ridge.TrainingData:
-    settings = current_settings()
-    return ridge.load_training_data(database(settings), settings, model)
+    began, settings = time.perf_counter(), current_settings()
+    data = ridge.load_training_data(database(settings), settings, model)
+    get_run_logger().info(
+        "read %d rows × %d features in %.2f s", len(data.y), len(data.features), time.perf_counter() - began
+    )
+    return data
 
 
 @task
 def cross_validate(model: RidgeModel, data: ridge.TrainingData):
-    return ridge.cross_validate(model, data)
+    began = time.perf_counter()
+    result = ridge.cross_validate(model, data)
+    get_run_logger().info(
+        "cross-validated %d L2 coefficients over %d folds in %.2f s",
+        len(model.l2_coef),
+        model.n_folds,
+        time.perf_counter() - began,
+    )
+    return result
 
 
 @task(**RECORDS)

@@ -55,6 +55,12 @@ def register(commands) -> None:
     run.add_argument("--platforms", nargs="+", metavar="NAME", help="registry entries (default: all)")
     run.add_argument("--optimisations", nargs="+", metavar="NAME", help="(default: all)")
     run.add_argument("--batch-sizes", nargs="+", type=int, metavar="N", help="(default: 1 16 64 256 10000)")
+    run.add_argument(
+        "--budget-s",
+        type=float,
+        metavar="S",
+        help="seconds of timed runs per cell and batch size (the config's timing.budget_s; default 1, at most 60)",
+    )
     run.set_defaults(handler=run_benchmark, prefect=True)
     bench.add_parser("list", help="benchmark runs, one line each").set_defaults(handler=list_runs)
     show_run = bench.add_parser("show", help="a run with its cells")
@@ -100,6 +106,8 @@ def _config(args) -> dict:
     ):
         if value:
             config[key] = value
+    if args.budget_s is not None:
+        config["timing"] = {**config.get("timing", {}), "budget_s": args.budget_s}
     return config
 
 

@@ -38,6 +38,42 @@ def test_task_runs_that_complete_log_nothing_and_the_other_ends_still_do(caplog)
     ]
 
 
+def test_an_interrupt_and_the_errors_it_causes_in_prefect_log_their_line_without_a_traceback(caplog):
+    import tasks  # noqa: F401 (installs the filter)
+
+    logger = logging.getLogger("prefect.flow_runs")
+
+    def logged_while(raise_it) -> logging.LogRecord:
+        caplog.clear()
+        try:
+            raise_it()
+        except BaseException:
+            logger.exception("Encountered exception during execution")
+        return caplog.records[-1]
+
+    def inside_prefect():
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise ValueError("Task run is not set")  # noqa: B904 - as Prefect's engine raises it
+
+    def a_bug():
+        raise ValueError("a real error")
+
+    with caplog.at_level(logging.INFO, logger="prefect.flow_runs"):
+        interrupted, crashed, failed = (logged_while(f) for f in (_raise(KeyboardInterrupt), inside_prefect, a_bug))
+    assert interrupted.exc_info is None and crashed.exc_info is None
+    assert crashed.getMessage() == "Encountered exception during execution"  # the line stays
+    assert failed.exc_info is not None  # a real error keeps its traceback
+
+
+def _raise(kind):
+    def raising():
+        raise kind
+
+    return raising
+
+
 @pytest.mark.parametrize(
     ("env", "profiles", "configured"),
     [

@@ -1,5 +1,6 @@
 """The bo-tuning flow: real flow runs on thread, Dask and Ray runners; resume after a kill."""
 
+import logging
 import os
 import signal
 import subprocess
@@ -13,7 +14,7 @@ from blocks.context import artifact_store, database
 from flows.bo import bo_tuning
 from infra.services import wait_for
 from tests.support.api import app_in_process
-from tests.support.reports import PUBLIC_URL, artifacts, inline_images, local, runs_tagged
+from tests.support.reports import PUBLIC_URL, artifacts, inline_images, local, runs_tagged, task_run_names
 from tunefleet.bo import service as experiments
 from tunefleet.bo.tables import TrialStatus
 from tunefleet.settings import get_settings
@@ -25,8 +26,9 @@ MIXED = {
 }
 
 
-def test_tunes_a_mixed_function_and_reports(backend, monkeypatch):
+def test_tunes_a_mixed_function_and_reports(backend, monkeypatch, caplog):
     monkeypatch.setenv("TUNEFLEET_PUBLIC_URL", PUBLIC_URL)
+    caplog.set_level(logging.INFO, logger="prefect.flow_runs")
     report = bo_tuning(
         name="Mixed demo",
         covars=MIXED,
@@ -49,6 +51,12 @@ def test_tunes_a_mixed_function_and_reports(backend, monkeypatch):
     assert artifacts("bo-mixed-demo-best-so-far")[0].data == plot
     assert len(artifacts("bo-mixed-demo-trials")) >= 1
     assert runs_tagged(f"bo-{exp.uuid}") == ["bo Mixed demo"]
+    named = task_run_names(f"bo-{exp.uuid}")  # its tasks, by round, as the UI lists them
+    assert {f"round {n}: {step}" for n in range(1, 7) for step in ("propose", "record")} <= set(named)
+    assert sum(name.startswith("round 6: n=") for name in named) == 2  # a round's two points, by their values
+    lines = [r.getMessage() for r in caplog.records]
+    assert any(line.startswith("a thread pool of") and " started in " in line for line in lines)  # stage timing
+    assert "12/12 evaluations: this round 2 ok, 0 failed; best of this run" in "\n".join(lines)
     with TestClient(app_in_process(get_settings())) as anyone:
         image = anyone.get(local(plot))
     assert image.status_code == 200 and image.content == artifact_store(backend).get_bytes(report["plot_uri"])

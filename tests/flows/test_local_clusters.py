@@ -12,7 +12,7 @@ PROBE = """
 import json, os, sys
 from prefect import flow, task
 from prefect.client.orchestration import get_client
-from tasks.runners import task_runner
+from tasks.runners import started
 
 @task
 def worker_api():
@@ -22,7 +22,7 @@ def worker_api():
 def probe(engine):
     with get_client(sync_client=True) as client:
         own = str(client.api_url).rstrip("/")
-    with task_runner(engine, workers=2) as runner:
+    with started(engine, workers=2) as runner:
         seen = [runner.submit(worker_api, parameters={}).result() for _ in range(2)]
     return {"own": own, "pid": os.getpid(), "workers": seen}
 

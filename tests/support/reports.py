@@ -78,3 +78,13 @@ def log_info(monkeypatch) -> None:
     monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "INFO")
     prefect_logger = logging.getLogger("prefect")
     monkeypatch.setattr(prefect_logger, "level", logging.INFO)
+
+
+def task_run_names(tag: str) -> list[str]:
+    """The names of the task runs of the flow runs tagged ``tag``."""
+    from prefect.client.schemas.filters import FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[tag])))
+        tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[r.id for r in runs])))
+    return sorted(task.name for task in tasks)
