@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 
 from infra.services import pid_alive, wait_for
 from tests.support.paths import REPO
@@ -19,11 +20,16 @@ from tests.support.ridge import SEED_CSV
 TUNEFLEET = str(Path(sys.executable).parent / "tunefleet")
 
 
-def _new_user(tmp_path: Path) -> dict:
+@pytest.fixture
+def new_user(tmp_path: Path):
+    """A user's environment with no Prefect or tunefleet settings; its local server is stopped after
+    the test, whatever the test got to (a server left running would outlive the suite)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "TUNEFLEET_"))}
     home = tmp_path / "home"
     home.mkdir()
-    return {**env, "HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = {**env, "HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    yield env
+    subprocess.run([TUNEFLEET, "server", "stop"], env=env, cwd=REPO, capture_output=True, timeout=60)
 
 
 def _tunefleet(env: dict, *args: str) -> subprocess.CompletedProcess:
@@ -41,8 +47,8 @@ def _ridge_runs(api: str) -> int:
     return len(found.json())
 
 
-def test_commands_share_one_local_prefect_server_until_it_is_stopped(tmp_path):
-    env = _new_user(tmp_path)
+def test_commands_share_one_local_prefect_server_until_it_is_stopped(new_user, tmp_path):
+    env = new_user
     data = tmp_path / "train.csv"
     data.write_text(SEED_CSV)
     train = ("ridge", "train", str(data), "--target", "a", "--folds", "2", "--l2", "1", "10")
