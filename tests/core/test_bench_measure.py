@@ -117,8 +117,25 @@ def test_run_cell_returns_every_documented_field(tmp_path):
     assert result.memory["prepare_predict_bytes"] > 0
     assert result.forest["n_trees"] == 4 and len(result.forest["feature_importances"]) == 6
     assert "available" in result.energy and result.machine["logical_cores"] >= 1
+    assert list(result.usual_metrics) == ["mse", "mae", "r2"] and result.usual_metrics["mse"] == result.score
     restored = CellResult.from_dict(json.loads(json.dumps(result.to_dict())))
     assert restored == result
+
+
+@pytest.mark.parametrize(
+    ("task", "y", "predictions", "expected"),
+    [  # worked by hand: per-class precision 1/2, 2/3, 1; recall 1/2, 1, 1/2; F1 1/2, 4/5, 2/3
+        ("classification", [0, 0, 1, 1, 2, 2], [0, 1, 1, 1, 2, 0],
+         {"accuracy": 4 / 6, "precision": (1 / 2 + 2 / 3 + 1) / 3, "recall": (1 / 2 + 1 + 1 / 2) / 3,
+          "f1": (1 / 2 + 4 / 5 + 2 / 3) / 3}),
+        ("regression", [1.0, 2.0, 3.0], [1.0, 2.0, 5.0], {"mse": 4 / 3, "mae": 2 / 3, "r2": 1 - 4 / 2}),
+    ],
+)  # fmt: skip
+def test_a_cell_reports_its_tasks_usual_metrics(task, y, predictions, expected):
+    from tunefleet.bench import metrics
+
+    found = metrics.usual(task, np.array(y), np.array(predictions))
+    assert list(found) == list(expected) and found == pytest.approx(expected)
 
 
 def test_run_cell_records_a_failing_adapter_instead_of_raising(tmp_path):

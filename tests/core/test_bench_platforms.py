@@ -157,3 +157,5 @@ def test_an_onnx_upload_is_measured_on_onnxruntime_and_skipped_elsewhere(name, t
     assert [s.batch_size for s in cell.latency] == [1, 16] and cell.memory["prepare_predict_bytes"] > 0
     assert Path(cell.artifact).read_bytes() == onnx_upload(name) and cell.drift == 0.0
     assert cell.score == pytest.approx(metrics.score(c.task, c.y, c.model.predict(c.X)), rel=1e-5)
+    assert list(cell.usual_metrics) == list(metrics.USUAL[c.task])  # the task's usual metrics, too
+    assert cell.usual_metrics[cell.metric] == pytest.approx(cell.score)

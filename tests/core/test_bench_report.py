@@ -31,9 +31,11 @@ def _result(
         LatencyStats(size, 10, ms, ms * 1.2, ms, ms * 0.9, 0.05, size / ms * 1e3, ms, None)
         for size, ms in medians.items()
     ]
+    usual = {"accuracy": 0.9 - drift, "precision": 0.85, "recall": 0.8, "f1": 0.825}
     return CellResult(
-        platform, optimisation, "cpu", status, metric="accuracy", score=0.9 - drift, drift=drift, latency=latency
-    )
+        platform, optimisation, "cpu", status, metric="accuracy", score=0.9 - drift, drift=drift,
+        usual_metrics=usual, latency=latency,
+    )  # fmt: skip
 
 
 RESULTS = [
@@ -51,6 +53,7 @@ def test_table_has_a_row_per_cell_and_batch_size_with_speedups():
     row = table[(table.platform == "onnxruntime") & (table.batch_size == 1)].iloc[0]
     assert row.speedup == pytest.approx(400.0)
     assert table[table.platform == "sklearn"].speedup.tolist() == [1.0, 1.0]
+    assert row.usual_metrics == "accuracy=0.9, precision=0.85, recall=0.8, f1=0.825"  # each cell's usual metrics
 
 
 def test_the_readable_table_puts_the_deciding_columns_first_and_rounds_to_four_digits():

@@ -1,4 +1,5 @@
-"""Quality of predictions: accuracy or MSE, drift against the original model, agreement."""
+"""Quality of predictions: the task's usual metrics, accuracy or MSE and the drift against the
+original model judged on it, agreement."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ import numpy as np
 
 CLASSIFICATION, REGRESSION = "classification", "regression"
 TASKS = (CLASSIFICATION, REGRESSION)
+# What a cell reports of its predictions, per task. Precision, recall and F1 are macro averages
+# (every class counts the same, whatever its size). ROC AUC is not among them: platforms hand back
+# labels, not probabilities.
+USUAL = {CLASSIFICATION: ("accuracy", "precision", "recall", "f1"), REGRESSION: ("mse", "mae", "r2")}
 
 
 def metric_name(task: str) -> str:
@@ -18,6 +23,27 @@ def score(task: str, y: np.ndarray, predictions: np.ndarray) -> float:
     if task == CLASSIFICATION:
         return float(np.mean(predictions == y))
     return float(np.mean((predictions.astype(np.float64) - y.astype(np.float64)) ** 2))
+
+
+def usual(task: str, y: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
+    """The task's usual metrics of ``predictions`` (``USUAL``), from scikit-learn's definitions."""
+    from sklearn import metrics as sk
+
+    predictions = np.asarray(predictions).reshape(len(y))
+    if task == CLASSIFICATION:
+        averaged = {"average": "macro", "zero_division": 0}
+        return {
+            "accuracy": float(sk.accuracy_score(y, predictions)),
+            "precision": float(sk.precision_score(y, predictions, **averaged)),
+            "recall": float(sk.recall_score(y, predictions, **averaged)),
+            "f1": float(sk.f1_score(y, predictions, **averaged)),
+        }
+    y, predictions = y.astype(np.float64), predictions.astype(np.float64)
+    return {
+        "mse": float(sk.mean_squared_error(y, predictions)),
+        "mae": float(sk.mean_absolute_error(y, predictions)),
+        "r2": float(sk.r2_score(y, predictions)),
+    }
 
 
 def drift(task: str, original: float, value: float) -> float:

@@ -15,12 +15,13 @@ import pandas as pd
 from tunefleet.bench.errors import BenchError
 from tunefleet.bench.registry import SkippedCell
 from tunefleet.bench.runner import FAILED, OK, SKIPPED, CellResult
+from tunefleet.reports import compact
 
 BASELINE = ("sklearn", "none")
 COLUMNS = [
     "platform", "optimisation", "hardware", "batch_size", "median_ms", "p95_ms", "cv", "throughput_rows_per_s",
-    "speedup", "thread_cpu_ms", "metric", "score", "drift", "size_bytes", "peak_rss_bytes", "energy_j_per_batch",
-    "threads",
+    "speedup", "thread_cpu_ms", "metric", "score", "drift", "usual_metrics", "size_bytes", "peak_rss_bytes",
+    "energy_j_per_batch", "threads",
 ]  # fmt: skip
 
 
@@ -50,6 +51,7 @@ def results_table(results: list[CellResult | dict], baseline: tuple[str, str] = 
                     "metric": result.metric,
                     "score": result.score,
                     "drift": result.drift,
+                    "usual_metrics": compact(result.usual_metrics or {}),
                     "size_bytes": result.size_bytes,
                     "peak_rss_bytes": memory.get("peak_rss_bytes"),
                     "energy_j_per_batch": stats.energy_j_per_batch,

@@ -44,6 +44,7 @@ class CellResult:
     metric: str | None = None
     score: float | None = None
     drift: float | None = None
+    usual_metrics: dict | None = None  # the task's usual metrics (metrics.USUAL) of the cell's predictions
     size_bytes: int | None = None
     artifact: str | None = None
     latency: list[LatencyStats] = field(default_factory=list)
@@ -133,6 +134,7 @@ def _measure(
     result.threads, result.details = predictor.threads, predictor.details
     result.metric, result.score = candidate.metric, metrics.score(candidate.task, y, predictions)
     result.drift = metrics.drift(candidate.task, candidate.original_score, result.score)
+    result.usual_metrics = metrics.usual(candidate.task, y, predictions)
     result.size_bytes, result.artifact = predictor.artifact.stat().st_size, str(predictor.artifact)
     result.forest = candidate.forest
     if config.memory:
