@@ -32,7 +32,9 @@ def flow_run_state(flow_run_id: str):
 
 @pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
 def test_kill_a_running_sweep_then_retry_it_here(backend, capsys, tmp_path):
-    calls = slow_trainable(tmp_path, delay=0.4)
+    # 1 s a trial: 16 take 8 s on 2 workers, longer than the refused retry and the kill take even on a
+    # fast machine (at 0.4 s, CI once finished every trial before the kill stopped the run)
+    calls = slow_trainable(tmp_path, delay=1.0)
     make_project("slow", SPACE, hpo(16), "slow.py", "slow", scripts_path=tmp_path, compute=["--engine", "dask"])
     tunefleet = str(Path(sys.executable).parent / "tunefleet")
     first = subprocess.Popen(
