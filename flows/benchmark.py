@@ -1,10 +1,10 @@
 """The inference benchmark: a model × platforms × optimisations × hardware, as a DAG.
 
 ``benchmark`` prepares every optimisation's candidate in parallel, then hands each
-hardware tag to a ``benchmark-cells`` child flow run that measures that tag's cells one
-at a time (two timings side by side would measure each other): on the tag's work pool
+hardware tag to a ``benchmark-cells`` child flow run that times that tag's cells together in
+interleaved rounds, one timing at a time (two side by side would measure each other): on the tag's work pool
 through the ``benchmark-cells/<tag>`` deployment when it runs as a deployment, in its own
-process otherwise. Results go to the records as they are measured; the report (table,
+process otherwise. Results go to the records once the machine's cells are timed; the report (table,
 heat map, summary) to Prefect artifacts and the store. ``benchmark-nightly`` runs it over a
 set of models on a schedule.
 """
@@ -111,7 +111,8 @@ def _pool_unavailable(hardware: str) -> str | None:
 
 @flow(name="benchmark-cells", flow_run_name=names.benchmark_cells)
 def benchmark_cells(run_id: int, hardware: str) -> dict:
-    """Measure the cells of run ``run_id`` that belong to ``hardware``, one at a time, on this machine.
+    """Measure the cells of run ``run_id`` that belong to ``hardware`` on this machine, timed together in
+    interleaved rounds (one timing at a time: two side by side would measure each other).
 
     Args:
         run_id: the benchmark run whose cells to measure.
@@ -125,10 +126,9 @@ def benchmark_cells(run_id: int, hardware: str) -> dict:
         0.0, key=f"benchmark-run-{run_id}-{hardware}-progress", description=f"benchmark run {run_id}: {hardware} cells"
     )
     outcomes: dict[str, int] = {}
-    for done, cell in enumerate(cells, start=1):
-        result = bench_tasks.measure_cell(run, cell, work)
+    for result in bench_tasks.measure_cells(run, cells, work, progress) if cells else []:
         outcomes[result.status] = outcomes.get(result.status, 0) + 1
-        update_progress_artifact(progress, 100.0 * done / len(cells))
+    update_progress_artifact(progress, 100.0)
     return {"hardware": hardware, "cells": outcomes}
 
 

@@ -60,7 +60,7 @@ def run_demo() -> int:
         ("1. ridge regression", lambda: _ridge(console, db, store, launcher, frame)),
         ("2. Bayesian optimisation", lambda: _bo(console, launcher)),
         ("3. HPO sweep", lambda: _sweep(console, db)),
-        ("4. inference benchmark", lambda: _benchmark(console, db, store, launcher, frame)),
+        ("4. inference benchmark", lambda: _benchmark(console, db, store, frame)),
     ):
         console.rule(title)
         if not step():
@@ -136,7 +136,7 @@ def _sweep(console: Console, db) -> bool:
     return True
 
 
-def _benchmark(console: Console, db, store, launcher: runs.Launcher, frame) -> bool:
+def _benchmark(console: Console, db, store, frame) -> bool:
     try:
         model = benchmarking.get_model(db, KEYS["benchmark"])
     except RecordNotFound:
@@ -149,14 +149,15 @@ def _benchmark(console: Console, db, store, launcher: runs.Launcher, frame) -> b
         )
     run = benchmarking.create(db, model, BENCHMARK)
     console.print(f"benchmark run {run.id} of {model.name}: {', '.join(BENCHMARK['entries'])} × none, float32 ...")
-    run = runs.run_benchmark_here(db, run, launcher)
+    run = runs.run_benchmark_here(db, run)
     if run.status is not Status.succeeded:
         console.print(f"[red]the benchmark failed:[/] {run.error}")
         return False
     for row in run.report["fastest"]:
+        versus = "indistinguishable here from" if row["versus_baseline"] == "indistinguishable" else "vs"
         console.print(
             f"batch {row['batch_size']}: fastest within the accuracy budget is {row['platform']} + "
-            f"{row['optimisation']}, {row['median_ms']:.3g} ms, {row['speedup']:.3g}× scikit-learn"
+            f"{row['optimisation']}, {row['median_ms']:.3g} ms, {row['speedup']:.3g}× ({versus} scikit-learn)"
         )
     console.print(f"summary and heat map: artifact [bold]{reports.artifact_key('benchmark', model.name)}[/]")
     return True

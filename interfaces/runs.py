@@ -243,16 +243,15 @@ def wait_for_ridge(db: Database, model_id: int, launcher: Launcher):
     return model
 
 
-def run_benchmark_here(db: Database, run, launcher: Launcher):
-    """Run benchmark run ``run`` in this process with a bar of its recorded cells; the run as it ended."""
+def run_benchmark_here(db: Database, run):
+    """Run benchmark run ``run`` in this thread with a bar of its recorded cells; the run as it ended."""
     total = len(run.config["entries"]) * len(run.config["optimisations"])  # a cell per entry × optimisation
 
     def poll() -> Tick:
         return Tick(f"benchmark run {run.id}", len(benchmarking.cells(db, run.id)), total)
 
     with progress(poll), answer_stays_on_stdout():  # Treelite's compiler logs to the process's stdout
-        launcher.submit("benchmark", run_id=run.id)
-        launcher.wait()
+        _logged(CAPABILITIES["benchmark"].here, "benchmark", {"run_id": run.id})  # here, deployment or not
     return benchmarking.get(db, run.id)
 
 

@@ -6,11 +6,10 @@ import json
 import tempfile
 import time
 from pathlib import Path
+from uuid import UUID
 
-import numpy as np
-import pandas as pd
 from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
@@ -19,15 +18,14 @@ from tasks.publish import report_files
 from tasks.retries import DATA, RECORDS
 from tunefleet import reports
 from tunefleet.bench import service as benchmarking
-from tunefleet.bench.errors import BenchError, NotApplicable
+from tunefleet.bench.errors import BenchError
 from tunefleet.bench.models import load_model, read_validation_csv
 from tunefleet.bench.optimisations import Candidate, OptimisationSpec, make_candidate
 from tunefleet.bench.registry import BenchmarkConfig, Cell, Plan, plan
-from tunefleet.bench.report import fastest, heatmap_png, readable, results_table, summary_markdown
-from tunefleet.bench.runner import CellResult, run_cell
+from tunefleet.bench.report import readable
+from tunefleet.bench.runner import CellResult, run_cells
 from tunefleet.bench.tables import BenchmarkRun, CellStatus, InferenceModel
 from tunefleet.storage import ArtifactNotFound
-from tunefleet.tabular import safe_csv
 
 
 @task(**RECORDS)
@@ -103,7 +101,7 @@ def _candidate_key(run_id: int, label: str) -> str:
 def prepare_candidate(run: BenchmarkRun, spec: OptimisationSpec) -> dict:
     """Apply one optimisation; store the candidate (bytes and description) for the measuring flows."""
     work = Workload(run)
-    candidate = make_candidate(work.model, spec, work.X, work.y, work.info)
+    candidate = make_candidate(work.model, spec, work.X, work.y, work.info, work.config.drift_metric)
     store = artifact_store()
     key = _candidate_key(run.id, spec.label)
     described = {**candidate.to_dict(), "uri": store.put_bytes(f"{key}.bin", candidate.payload)}
@@ -143,77 +141,75 @@ def _record_skip(db, run_id: int, hardware: str, platform: str, optimisation: st
     get_run_logger().info("%s+%s @ %s: skipped: %s", platform, optimisation, hardware, reason)
 
 
-def _cell_name(parameters: dict) -> str:
-    cell = parameters["cell"]
-    return f"{cell.entry.name}+{cell.optimisation.label} @ {cell.hardware}"
+def _cells_name(parameters: dict) -> str:
+    cells = parameters["cells"]
+    return f"time {len(cells)} cells @ {cells[0].hardware}" if cells else "time no cells"
 
 
-@task(cache_policy=NO_CACHE, task_run_name=_cell_name)
-def measure_cell(run: BenchmarkRun, cell: Cell, work: Workload) -> CellResult:
-    """Prepare and time one cell; its prepared artifact goes to the store, its result to the records."""
-    try:
-        candidate = load_candidate(run.id, cell.optimisation.label)
-    except ArtifactNotFound as exc:
-        raise NotApplicable(f"the {cell.optimisation.label} candidate was not prepared: {exc}") from exc
-    with tempfile.TemporaryDirectory(prefix="tunefleet-cell-") as workdir:
-        result = run_cell(cell, candidate, work.X, work.y, work.config, Path(workdir))
-        if result.artifact:
-            artifact = Path(result.artifact)
-            key = f"benchmarks/{run.id}/prepared/{cell.hardware}/{cell.entry.name}/{cell.optimisation.label}/{artifact.name}"
-            result.artifact = artifact_store().put_bytes(key, artifact.read_bytes())
+@task(cache_policy=NO_CACHE, task_run_name=_cells_name)
+def measure_cells(
+    run: BenchmarkRun, cells: list[Cell], work: Workload, progress: UUID | None = None
+) -> list[CellResult]:
+    """Prepare a machine's cells and time them together in interleaved rounds (``runner.run_cells``);
+    each prepared artifact goes to the store, each result to the records. ``progress``: the progress
+    artifact that follows the rounds."""
+    logger = get_run_logger()
+    candidates, missing = {}, set()
+    for label in dict.fromkeys(cell.optimisation.label for cell in cells):
+        try:
+            candidates[label] = load_candidate(run.id, label)
+        except ArtifactNotFound:
+            missing.add(label)
+    for cell in cells:
+        if cell.optimisation.label in missing:
+            reason = f"the {cell.optimisation.label} candidate was not prepared"
+            _record_skip(database(), run.id, cell.hardware, cell.entry.name, cell.optimisation.label, reason)
+    cells = [cell for cell in cells if cell.optimisation.label not in missing]
+    rounds = work.config.timing.rounds
+
+    def timed(round_: int) -> None:
+        logger.info("timing round %d of %d done (%d cells)", round_, rounds, len(cells))
+        if progress:
+            update_progress_artifact(progress, 100.0 * round_ / rounds)
+
+    with tempfile.TemporaryDirectory(prefix="tunefleet-cells-") as workdir:
+        results = run_cells(cells, candidates, work.X, work.y, work.config, Path(workdir), timed)
+        for cell, result in zip(cells, results):
+            _record_result(run.id, cell, result)
+    return results
+
+
+def _record_result(run_id: int, cell: Cell, result: CellResult) -> None:
+    """A measured cell's prepared artifact to the store, its result to the records and a line to the log."""
+    if result.artifact:
+        artifact = Path(result.artifact)
+        key = (
+            f"benchmarks/{run_id}/prepared/{cell.hardware}/{cell.entry.name}/{cell.optimisation.label}/{artifact.name}"
+        )
+        result.artifact = artifact_store().put_bytes(key, artifact.read_bytes())
     get_run_logger().info(result.summary())
     status = {"ok": CellStatus.measured, "skipped": CellStatus.skipped}.get(result.status, CellStatus.failed)
     benchmarking.record_cell(
-        database(),
-        run.id,
-        cell.hardware,
-        cell.entry.name,
-        cell.optimisation.label,
-        status,
-        result.reason,
+        database(), run_id, cell.hardware, cell.entry.name, cell.optimisation.label, status, result.reason,
         result.to_dict(),
-    )
-    return result
-
-
-_REPORT_FIELDS = {"table_uri": "cells.csv", "summary_uri": "summary.md", "heatmap_uri": "heatmap.png"}
-"""The run's report fields (its record, ``benchmark show``) and the files they name."""
+    )  # fmt: skip
 
 
 @task(**RECORDS)
 def publish_report(run: BenchmarkRun) -> dict:
-    """Table, heat map and summary from the run's recorded cells: as Prefect artifacts and in the store."""
-    db, store = database(), artifact_store()
-    recorded = benchmarking.cells(db, run.id)
-    results = [c.metrics for c in recorded if c.metrics]
-    skipped = [
-        {"platform": c.platform, "optimisation": c.optimisation, "hardware": c.hardware, "reason": c.reason}
-        for c in recorded
-        if not c.metrics
-    ]
-    budget = run_config(run).accuracy_budget
-    table = results_table(results)
-    summary = summary_markdown(results, budget, skipped)
-    files = {"summary.md": summary.encode(), "cells.csv": safe_csv(table).encode()}
-    if len(table):
-        files["heatmap.png"] = heatmap_png(results)
-    stored = {
-        name: store.put_bytes(reports.store_key("benchmarks", run.id, name), data) for name, data in files.items()
-    }
-    uris = {field: stored[name] for field, name in _REPORT_FIELDS.items() if name in stored}
+    """Table, heat map and summary from the run's recorded cells: in the store, and as Prefect artifacts."""
+    db = database()
+    report = benchmarking.write_report(db, artifact_store(), run)
     model = benchmarking.get_model(db, run.model_id)
     key, title = reports.artifact_key("benchmark", model.name), f"benchmark run {run.id} of {model.name}"
-    create_table_artifact(_json_ready(readable(table)), key=f"{key}-cells", description=f"{title}: every measured cell")
+    create_table_artifact(
+        benchmarking.json_records(readable(report.table)),
+        key=f"{key}-cells",
+        description=f"{title}: every measured cell",
+    )
     create_markdown_artifact(
-        summary + "\n\n" + report_files("benchmarks", run.id, stored, key, title),
+        report.summary + "\n\n" + report_files("benchmarks", run.id, report.stored, key, title),
         key=key,
         description=f"{title}: the fastest cells within the accuracy budget, skips, heat map",
     )
-    counts = {status.value: sum(c.status == status for c in recorded) for status in CellStatus}
-    best = _json_ready(pd.DataFrame(fastest(results, budget))) if len(table) else []
-    return {**uris, "cells": counts, "fastest": best}
-
-
-def _json_ready(table) -> list[dict]:
-    """Records with NaN as None (JSON and Prefect's table artifacts have no NaN)."""
-    return json.loads(table.replace({np.nan: None}).to_json(orient="records"))
+    return report.to_record()

@@ -1,4 +1,4 @@
-"""``tunefleet model upload|list|show`` and ``tunefleet benchmark run|list|show``.
+"""``tunefleet model upload|list|show`` and ``tunefleet benchmark run|list|show|export|import``.
 
 The benchmark core (pandas, scikit-learn, ...) is imported by the commands that use it,
 so that every other command starts fast.
@@ -7,6 +7,7 @@ so that every other command starts fast.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from blocks.context import artifact_store, current_settings, database
@@ -15,6 +16,7 @@ from interfaces.commands.output import emit, line
 from tunefleet import users
 from tunefleet.db import RecordNotFound
 from tunefleet.db.columns import Status
+from tunefleet.errors import InvalidInput
 
 
 def _core():
@@ -61,8 +63,25 @@ def register(commands) -> None:
         metavar="S",
         help="seconds of timed runs per cell and batch size (the config's timing.budget_s; default 1, at most 60)",
     )
+    run.add_argument(
+        "--here",
+        action="store_true",
+        help="measure on this machine, in this process, even where a benchmark deployment is configured "
+        "(a GPU host without the stack: its embedded defaults, then `benchmark export`)",
+    )
     run.set_defaults(handler=run_benchmark, prefect=True)
     bench.add_parser("list", help="benchmark runs, one line each").set_defaults(handler=list_runs)
+    export = bench.add_parser("export", help="a run and its cells as JSON, for `benchmark import` on another machine")
+    export.add_argument("run_id", type=int)
+    export.set_defaults(handler=export_run)
+    imported = bench.add_parser(
+        "import", help="add an exported run's cells here: a new run of the same model, or --into an ended run of it"
+    )
+    imported.add_argument("file", help="the JSON `benchmark export` wrote ('-': standard input)")
+    imported.add_argument(
+        "--into", type=int, metavar="RUN", help="a succeeded run of the same model: its cells are kept, these added"
+    )
+    imported.set_defaults(handler=import_run)
     show_run = bench.add_parser("show", help="a run with its cells")
     show_run.add_argument("run_id", type=int)
     show_run.set_defaults(
@@ -118,13 +137,43 @@ def run_benchmark(args) -> int:
     record = benchmarking.get_model(db, args.model)
     run = benchmarking.create(db, record, _config(args), allowed_tests=settings.platform_allowlist_set)
     launcher = runs.Launcher(settings)
-    if not launcher.runs_here("benchmark"):
+    if not args.here and not launcher.runs_here("benchmark"):
         launcher.submit("benchmark", run_id=run.id)
         emit({"run_id": run.id, "status": run.status.value, "deployment": settings.benchmark_deployment})
         return 0
-    run = runs.run_benchmark_here(db, run, launcher)
+    run = runs.run_benchmark_here(db, run)
     emit(benchmarking.view(db, run, with_cells=False))
     return 0 if run.status is Status.succeeded else 1
+
+
+MAX_EXPORT_BYTES = 64 * 1024 * 1024  # a full run of every cell is a few MB
+
+
+def export_run(args) -> None:
+    from tunefleet.bench import exports
+
+    db = database()
+    emit(exports.export_run(db, _core().get(db, args.run_id)))
+
+
+def import_run(args) -> None:
+    from tunefleet.bench import exports
+
+    settings = current_settings()
+    handle = sys.stdin.buffer if args.file == "-" else Path(args.file).open("rb")
+    with handle:
+        data = handle.read(MAX_EXPORT_BYTES + 1)
+    if len(data) > MAX_EXPORT_BYTES:
+        raise InvalidInput(f"{args.file} is over {MAX_EXPORT_BYTES // 2**20} MiB: not a benchmark export")
+    try:
+        document = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"{args.file} is not JSON ({type(exc).__name__} at byte {getattr(exc, 'pos', 0)})") from exc
+    done = exports.import_run(
+        database(settings), artifact_store(settings), document, into=args.into,
+        allowed_tests=settings.platform_allowlist_set,
+    )  # fmt: skip
+    emit({"run_id": done.run.id, "added": done.added, "kept": done.kept, "report": done.run.report})
 
 
 def list_runs(args) -> None:

@@ -9,12 +9,19 @@ import pytest
 
 from tests.support.bench import FAST, candidate, case, info
 from tunefleet.bench import BenchError, BenchmarkConfig, CellResult, TimingSettings, plan, run_cell
-from tunefleet.bench.measure import Rapl, batch_of, energy_status, measure_memory, time_batches
+from tunefleet.bench.measure import (
+    Rapl,
+    batch_of,
+    energy_status,
+    measure_memory,
+    median_interval,
+    time_together,
+)  # fmt: skip
 
 
-def test_time_batches_reports_each_batch_size():
+def test_timing_reports_each_batch_size():
     model, X = case("rf_binary").model, case("rf_binary").X
-    stats = time_batches(model.predict, X, [1, 16, 300], FAST)
+    (stats,) = time_together([model.predict], X, [1, 16, 300], FAST)
     assert [s.batch_size for s in stats] == [1, 16, 300]
     for s in stats:
         assert FAST.min_repeats <= s.repeats <= FAST.max_repeats
@@ -23,12 +30,34 @@ def test_time_batches_reports_each_batch_size():
         assert s.thread_cpu_ms > 0
         assert s.throughput_rows_per_s == pytest.approx(s.batch_size / (s.median_ms / 1e3))
         assert set(json.loads(json.dumps(s.to_dict()))) >= {"median_ms", "p95_ms", "cv", "throughput_rows_per_s"}
+        assert s.median_low_ms <= s.median_ms <= s.median_high_ms and s.interval == (s.median_low_ms, s.median_high_ms)
+
+
+def test_the_median_interval_resamples_whole_rounds():
+    rng = np.random.default_rng(3)
+    steady = [rng.normal(1.0, 0.01, 400) for _ in range(5)]
+    drifting = [rng.normal(1.0 + 0.05 * i, 0.01, 400) for i in range(5)]  # each round slower: a busy neighbour
+    low, high = median_interval(steady)
+    assert low < 1.0 < high and high - low < 0.01
+    low, high = median_interval(drifting)
+    assert low < 1.08 and high > 1.12  # the rounds' spread, not the runs'
+    assert median_interval(drifting) == (low, high)  # seeded
+    one_round = median_interval([np.concatenate(drifting)])  # cut into consecutive blocks
+    assert one_round[0] < 1.08 and one_round[1] > 1.12
+    many = [rng.normal(1.0, 0.01, 20_000) for _ in range(5)]  # summarised by quantiles, same answer
+    assert median_interval(many) == pytest.approx(_exact_interval(many), abs=1e-4)
+
+
+def _exact_interval(rounds):
+    picks = np.random.default_rng(0).integers(len(rounds), size=(1000, len(rounds)))
+    medians = [np.median(np.concatenate([rounds[i] for i in pick])) for pick in picks]
+    return tuple(np.quantile(medians, [0.025, 0.975]))
 
 
 def test_repeats_follow_the_time_budget():
     calls = []
-    stats = time_batches(
-        calls.append,
+    (stats,) = time_together(
+        [calls.append],
         np.zeros((4, 2)),
         [2],
         TimingSettings(budget_s=0.02, warmup_s=0.0, min_warmup=2, min_repeats=5, max_repeats=40),
@@ -40,9 +69,35 @@ def test_repeats_follow_the_time_budget():
 def test_timed_runs_visit_every_batch_size_in_rounds():
     calls = []
     settings = TimingSettings(budget_s=1e-9, warmup_s=0.0, min_warmup=1, min_repeats=4, max_repeats=4, rounds=2)
-    stats = time_batches(lambda batch: calls.append(len(batch)), np.zeros((4, 2)), [1, 3], settings)
+    (stats,) = time_together([lambda batch: calls.append(len(batch))], np.zeros((4, 2)), [1, 3], settings)
     assert calls == [1, 3] + [1, 1, 3, 3] * 2  # a warm-up run of each, then two rounds of two timed runs each
     assert [s.repeats for s in stats] == [4, 4]
+
+
+def test_cells_timed_together_take_turns_round_by_round_and_one_failing_spares_the_others():
+    calls = []
+
+    def predictor(name: str, fail_at: int | None = None):
+        def predict(batch):
+            calls.append(name)
+            if fail_at is not None and calls.count(name) > fail_at:
+                raise RuntimeError(f"{name} broke")
+
+        return predict
+
+    settings = TimingSettings(budget_s=1e-9, warmup_s=0.0, min_warmup=1, min_repeats=3, max_repeats=3, rounds=3)
+    rounds = []
+    timed = time_together(
+        [predictor("a"), predictor("b"), predictor("c", fail_at=1)], np.zeros((2, 2)), [1], settings,
+        on_round=rounds.append,
+    )  # fmt: skip
+    assert calls[:3] == ["a", "b", "c"]  # a warm-up run each
+    timed_runs = calls[3:]
+    assert timed_runs[:3] == ["a", "b", "c"]  # round 1: one run of each, and c's fails ...
+    assert sorted(timed_runs[3:]) == ["a", "a", "b", "b"]  # ... then a and b go on without c
+    assert rounds == [1, 2, 3]
+    assert [s.repeats for s in timed[0]] == [3] and [s.repeats for s in timed[1]] == [3]
+    assert isinstance(timed[2], RuntimeError) and str(timed[2]) == "c broke"
 
 
 def test_batches_larger_than_the_data_repeat_its_rows():

@@ -149,3 +149,26 @@ def test_candidate_round_trips_through_json_and_bytes():
         OptimisationSpec.parse({"name": "prune", "params": {"tree_fraction": 0.25}}).label
         == "prune(tree_fraction=0.25)"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "metric"), [("rf_multiclass", "f1"), ("rf_multiclass", "recall"), ("rf_regression", "mae"), ("rf_regression", "r2")]
+)  # fmt: skip
+def test_drift_is_judged_on_the_metric_the_config_picks(name, metric):
+    from tunefleet.bench import metrics
+
+    c = case(name)
+    pruned = make_candidate(c.model, OptimisationSpec.parse("prune"), c.X, c.y, info(name), drift_metric=metric)
+    original = metrics.usual(c.task, c.y, c.model.predict(c.X))[metric]
+    value = metrics.usual(c.task, c.y, load_model(pruned.payload).predict(c.X))[metric]
+    assert pruned.metric == metric and pruned.original_score == pytest.approx(original)
+    expected = (value - original) / original if metric in ("mse", "mae") else original - value  # errors: relative
+    assert pruned.score == pytest.approx(value) and pruned.drift == pytest.approx(expected)
+
+
+def test_a_drift_metric_of_another_task_is_refused():
+    c = case("rf_regression")
+    with pytest.raises(ValueError, match="drift_metric 'accuracy' is not a regression metric"):
+        make_candidate(
+            c.model, OptimisationSpec.parse("none"), c.X, c.y, info("rf_regression"), drift_metric="accuracy"
+        )

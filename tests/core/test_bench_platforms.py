@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import re
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,7 @@ from tests.support.bench import (
     validation_csv,
 )
 from tunefleet.bench import (
+    BenchError,
     BenchmarkConfig,
     NotApplicable,
     OptimisationSpec,
@@ -31,6 +34,7 @@ from tunefleet.bench import (
     run_cell,
 )
 from tunefleet.bench.platforms import (
+    NvForestPlatform,
     OnnxRuntimePlatform,
     SklearnPlatform,
     TorchTreePlatform,
@@ -116,6 +120,10 @@ def test_treelite_reuses_the_library_compiled_in_the_same_folder(tmp_path):
     second, predictions = _predict(TreelitePlatform(), "gb_binary", tmp_path)
     assert second.artifact == first.artifact and second.artifact.stat().st_mtime_ns == built
     assert_same_predictions("gb_binary", predictions)
+    c = case("gb_binary")  # the same model saved again (its skops bytes carry new timestamps): still reused
+    remade = make_candidate(c.model, OptimisationSpec.parse("none"), c.X, c.y, info("gb_binary"))
+    third = TreelitePlatform().prepare(remade, tmp_path, 1)
+    assert third.artifact == first.artifact and third.artifact.stat().st_mtime_ns == built
     quantised, predictions = _predict(TreelitePlatform(quantize=1), "gb_binary", tmp_path)
     assert quantised.artifact != first.artifact and quantised.details["params"] == {"quantize": 1}
     assert_same_predictions("gb_binary", predictions)
@@ -159,3 +167,63 @@ def test_an_onnx_upload_is_measured_on_onnxruntime_and_skipped_elsewhere(name, t
     assert cell.score == pytest.approx(metrics.score(c.task, c.y, c.model.predict(c.X)), rel=1e-5)
     assert list(cell.usual_metrics) == list(metrics.USUAL[c.task])  # the task's usual metrics, too
     assert cell.usual_metrics[cell.metric] == pytest.approx(cell.score)
+
+
+NVFOREST = importlib.util.find_spec("nvforest") is not None
+WITHOUT_NVFOREST = "nvforest is not installed here (tunefleet's gpu extra)"
+
+
+@pytest.mark.skipif(not NVFOREST, reason=WITHOUT_NVFOREST)
+@pytest.mark.parametrize("name", TREE_CASES)
+def test_nvforest_cpu_mode_matches_sklearn_on_tree_ensembles(name, tmp_path):
+    platform = NvForestPlatform("cpu", precision="double")  # float64 as scikit-learn: the same predictions
+    assert platform.unavailable() is None and platform.hardware == "cpu"
+    predictor, predictions = _predict(platform, name, tmp_path)
+    assert_same_predictions(name, predictions)
+    assert predictor.threads == {"openmp_threads": 2} and predictor.artifact.stat().st_size > 0
+    assert predictor.details["layout"] == "depth_first" and predictor.details["device"] == "cpu"
+    tuned, predictions = _predict(NvForestPlatform("cpu", precision="double", tune_batch_size=64), name, tmp_path)
+    assert_same_predictions(name, predictions)
+    assert tuned.details["layout"] in ("depth_first", "breadth_first", "layered") and tuned.details["chunk_size"]
+
+
+def test_nvforest_says_what_it_needs_and_refuses_bad_params():
+    if not NVFOREST:
+        assert NvForestPlatform("cpu").unavailable() == (
+            "Python module(s) nvforest not installed (install tunefleet with the gpu extra: pip install -e '.[gpu]')"
+        )
+    assert (NvForestPlatform("gpu").hardware, NvForestPlatform("cpu").hardware) == ("gpu", "cpu")
+    assert (
+        NvForestPlatform().supports(info("logistic"), "gpu") == "cannot take LogisticRegression (takes tree_ensemble)"
+    )
+    for params, message in [
+        ({"device": "tpu"}, "nvforest device must be one of gpu, cpu, not 'tpu'"),
+        ({"precision": "half"}, "nvforest precision must be one of single, double, native, not 'half'"),
+        ({"layout": "random"}, "nvforest layout must be one of depth_first, breadth_first, layered"),
+        ({"tune_batch_size": 0}, "tune_batch_size must be an integer from 1 to 1000000, not 0"),
+        ({"tune_batch_size": True}, "tune_batch_size must be an integer from 1 to 1000000, not True"),
+    ]:
+        with pytest.raises(BenchError, match=re.escape(message)):
+            NvForestPlatform(**params)
+
+
+def _gpu_unavailable() -> str | None:
+    import torch
+
+    return None if torch.cuda.is_available() else "no CUDA GPU here (torch.cuda.is_available() is False)"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(_gpu_unavailable() is not None, reason=str(_gpu_unavailable()))
+@pytest.mark.parametrize("name", TREE_CASES)
+def test_gpu_platforms_match_sklearn_on_tree_ensembles(name, tmp_path):
+    platforms = [TorchTreePlatform("cuda")]
+    if NVFOREST:
+        platforms += [
+            NvForestPlatform("gpu", precision="double"),
+            NvForestPlatform("gpu", precision="double", tune_batch_size=1024),
+        ]
+    for platform in platforms:
+        assert platform.unavailable() is None
+        _, predictions = _predict(platform, name, tmp_path)
+        assert_same_predictions(name, predictions)

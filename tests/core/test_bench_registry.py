@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -31,6 +32,7 @@ class ConstantPlatform(Platform):
 
 CONSTANT = "tests.core.test_bench_registry:ConstantPlatform"
 CPU_ENTRIES = ["sklearn", "onnxruntime", "treelite", "treelite-gtil", "torch"]
+CPU_ENTRIES += ["nvforest-cpu"] if importlib.util.find_spec("nvforest") else []  # with the gpu extra
 
 
 def _skipped(the_plan) -> dict[tuple[str, str], str]:
@@ -67,9 +69,10 @@ def test_gpu_cells_on_a_gpu_tag_check_this_machine(tmp_path):
     assert (
         "onnxruntime-cuda: this onnxruntime build has no CUDAExecutionProvider" in linear[("onnxruntime-cuda", "int8")]
     )
+    assert skipped[("nvforest", "none")].startswith("nvforest: ")  # not installed, or no CUDA device
     assert skipped[("sklearn", "none")] == "sklearn runs on cpu; the config asks for gpu only"
     unprobed = plan(BenchmarkConfig.from_dict({"hardware": ["gpu"]}), info("rf_binary"), ["gpu"], probe_machine=False)
-    assert {c.entry.name for c in unprobed.cells} == {"torch-cuda"}
+    assert {c.entry.name for c in unprobed.cells} == {"torch-cuda", "nvforest"}
     c = case("rf_binary")
     config = BenchmarkConfig.from_dict({"batch_sizes": [1], "timing": FAST.__dict__, "memory": False})
     result = run_cell(unprobed.cells[0], candidate("rf_binary"), c.X, c.y, config, tmp_path)
@@ -197,6 +200,7 @@ def test_an_allow_list_given_as_one_string_is_refused():
         ({"hardware": ["tpu"]}, "hardware tags must be among cpu, gpu"),
         ({"threads": 0}, "threads must be a positive integer"),
         ({"timing": {"budget": 1}}, "timing takes budget_s, warmup_s"),
+        ({"drift_metric": "roc_auc"}, "drift_metric must be one of accuracy, precision, recall, f1, mse, mae, r2"),
         (
             {
                 "entries": [
@@ -219,3 +223,14 @@ def test_config_round_trips_and_unknown_hardware_tags_are_refused():
     assert BenchmarkConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     with pytest.raises(BenchError, match="hardware tags must be among cpu, gpu, not \\['fpga'\\]"):
         plan(config, info("rf_binary"), ["fpga"])
+
+
+def test_the_drift_metric_must_be_one_of_the_models_task():
+    config = BenchmarkConfig.from_dict({"drift_metric": "f1"})
+    assert config.to_dict()["drift_metric"] == "f1"
+    config.check_task("classification")
+    with pytest.raises(
+        BenchError, match="drift_metric 'f1' is not a regression metric \\(choose one of mse, mae, r2\\)"
+    ):
+        config.check_task("regression")
+    BenchmarkConfig.from_dict({}).check_task("regression")  # none chosen: accuracy or MSE, as before

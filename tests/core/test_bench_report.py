@@ -21,16 +21,19 @@ from tunefleet.bench import (
     run_cell,
     summary_markdown,
 )
-from tunefleet.bench.report import DECIDING
+from tunefleet.bench.report import DECIDING, verdict, verdicts
 
 
 def _result(
-    platform: str, optimisation: str, medians: dict[int, float], drift: float = 0.0, status: str = "ok"
-) -> CellResult:
+    platform: str, optimisation: str, medians: dict[int, float], drift: float = 0.0, status: str = "ok",
+    spread: float = 0.05,
+) -> CellResult:  # fmt: skip
+    """A measured cell whose medians' intervals reach ``spread`` (relative) either side."""
     latency = [
-        LatencyStats(size, 10, ms, ms * 1.2, ms, ms * 0.9, 0.05, size / ms * 1e3, ms, None)
+        LatencyStats(size, 10, ms, ms * 1.2, ms, ms * 0.9, 0.05, size / ms * 1e3, ms, None, ms * (1 - spread),
+                     ms * (1 + spread))
         for size, ms in medians.items()
-    ]
+    ]  # fmt: skip
     usual = {"accuracy": 0.9 - drift, "precision": 0.85, "recall": 0.8, "f1": 0.825}
     return CellResult(
         platform, optimisation, "cpu", status, metric="accuracy", score=0.9 - drift, drift=drift,
@@ -87,14 +90,46 @@ def test_markdown_names_the_fastest_and_lists_skipped_and_failed_cells():
     ]
     failed = CellResult("treelite-gtil", "none", "cpu", "failed", reason="RuntimeError: boom | bang")
     text = summary_markdown([*RESULTS, failed], accuracy_budget=0.01, skipped=skipped)
-    assert "| 1 | onnxruntime + none | cpu | 0.01 | 400.0× | 0 |" in text
-    assert "| 256 | torch + float16 | cpu | 5 | 4.0× | 0.004 |" in text
+    assert "| 1 | onnxruntime + none | cpu | 0.01 [0.0095, 0.0105] | 400.0× | 0 | none |" in text
+    assert "| 256 | torch + float16 | cpu | 5 [4.75, 5.25] | 4.0× | 0.004 | none |" in text
+    assert "drift ≤ 0.01 (accuracy lost)" in text
     assert "| torch-cuda | none | gpu | torch-cuda needs gpu hardware (available: cpu) |" in text
     assert "## Failed cells" in text and "RuntimeError: boom \\| bang" in text
     with pytest.raises(BenchError, match="no measured cells to draw a heat map of"):
         heatmap_png([failed])
     without_baseline = summary_markdown(RESULTS[1:], accuracy_budget=0.01)
-    assert "| 1 | onnxruntime + none | cpu | 0.01 | n/a (no baseline) | 0 |" in without_baseline
+    assert "| 1 | onnxruntime + none | cpu | 0.01 [0.0095, 0.0105] | n/a (no baseline) | 0 | none |" in without_baseline
+
+
+def test_a_cell_is_faster_only_where_the_confidence_intervals_separate():
+    results = [
+        _result("sklearn", "none", {1: 1.0, 64: 10.0}, spread=0.1),
+        _result("onnxruntime", "none", {1: 0.95, 64: 4.0}, spread=0.1),  # batch 1: inside sklearn's interval
+        _result("treelite", "none", {1: 0.97, 64: 2.0}, spread=0.1),
+    ]
+    best = {row["batch_size"]: row for row in fastest(results, accuracy_budget=0.01)}
+    assert (best[1]["platform"], best[1]["versus_baseline"]) == ("onnxruntime", "indistinguishable")
+    assert best[1]["tied_with"] == ["sklearn+none @ cpu", "treelite+none @ cpu"]
+    assert (best[64]["platform"], best[64]["versus_baseline"], best[64]["tied_with"]) == ("treelite", "faster", [])
+    text = summary_markdown(results, accuracy_budget=0.01)
+    assert "| 1 | onnxruntime + none | cpu | 0.95 [0.855, 1.045] | 1.1×, indistinguishable here | 0 | " \
+           "sklearn+none @ cpu, treelite+none @ cpu |" in text  # fmt: skip
+    assert "| 64 | treelite + none | cpu | 2 [1.8, 2.2] | 5.0× | 0 | none |" in text
+    said = verdicts(results)
+    assert said[(1, "onnxruntime+none @ cpu", "sklearn+none @ cpu")] == "indistinguishable"
+    assert said[(64, "onnxruntime+none @ cpu", "treelite+none @ cpu")] == "slower"
+    assert said[(64, "sklearn+none @ cpu", "treelite+none @ cpu")] == "slower"
+    assert len(said) == 6  # three pairs at each of two batch sizes
+
+
+def test_cells_recorded_without_intervals_get_no_verdict():
+    old = _result("sklearn", "none", {1: 4.0})
+    old.latency[0] = LatencyStats(1, 10, 4.0, 4.8, 4.0, 3.6, 0.05, 250.0, 4.0, None)  # a record from before intervals
+    results = [old, _result("onnxruntime", "none", {1: 0.01})]
+    assert verdicts(results) == {}
+    assert fastest(results, accuracy_budget=0.01)[0]["versus_baseline"] is None
+    assert verdict(1.0, 2.0, 3.0, 4.0) == "faster" and verdict(3.0, 4.0, 1.0, 2.0) == "slower"
+    assert verdict(1.0, 3.0, 2.0, 4.0) == "indistinguishable" and verdict(None, 1.0, 2.0, 3.0) is None
 
 
 def test_heatmap_of_measured_cells_is_a_png(tmp_path):

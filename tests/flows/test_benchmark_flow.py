@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +22,7 @@ from blocks.context import artifact_store, database
 from flows.benchmark import benchmark
 from tests.support.api import app_in_process, signed_in
 from tests.support.reports import PUBLIC_URL, artifacts, inline_images, local, runs_tagged
+from tunefleet.bench import CellResult, LatencyStats, exports
 from tunefleet.bench import service as benchmarking
 from tunefleet.bench.errors import BenchError, DataError, ModelError
 from tunefleet.bench.models import load_model
@@ -27,7 +30,7 @@ from tunefleet.bench.report import DECIDING
 from tunefleet.bench.tables import CellStatus
 from tunefleet.db import RecordNotFound
 from tunefleet.db.columns import Status
-from tunefleet.errors import Conflict
+from tunefleet.errors import Conflict, InvalidInput
 from tunefleet.settings import get_settings
 
 BIN = Path(sys.executable).parent
@@ -146,6 +149,10 @@ def test_http_upload_queue_and_read(backend, classifier, monkeypatch):
         assert client.get("/models/nobody").status_code == 404
         assert client.post("/benchmarks", json={"model": "rf", "config": {"batch_sizes": [0]}}).status_code == 422
         assert client.post("/benchmarks", json={"model": "rf", "extra": 1}).status_code == 422
+        wrong_metric = client.post("/benchmarks", json={"model": "rf", "config": {"drift_metric": "r2"}})
+        assert (
+            wrong_metric.status_code == 422 and "drift_metric 'r2' is not a classification metric" in wrong_metric.text
+        )
 
         queued = client.post("/benchmarks", json={"model": "rf", "config": QUICK})
         assert queued.status_code == 201 and queued.json()["status"] == "queued"
@@ -218,3 +225,130 @@ def test_cli_upload_and_run(backend, classifier, tmp_path):
     )
     assert missing.returncode == 1 and "target column 'nope'" in missing.stderr
     assert cli("benchmark", "show", "42").returncode == 1
+
+
+def _without_the_stack(tmp_path: Path) -> dict:
+    """The environment of a machine that reaches none of this stack: embedded defaults in a home of its
+    own, Prefect's temporary server, and a benchmark deployment configured that ``--here`` must not use."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TUNEFLEET_", "PREFECT_"))}
+    return {
+        **env,
+        "TUNEFLEET_HOME": str(tmp_path / "gpu-host"),
+        "TUNEFLEET_ENV_FILE": str(tmp_path / "no-env-file"),
+        "TUNEFLEET_LOCAL_PREFECT": "temporary",
+        "TUNEFLEET_BENCHMARK_DEPLOYMENT": "benchmark/on-a-pool-nobody-serves",
+        "PREFECT_HOME": str(tmp_path / "gpu-host-prefect"),
+        "PREFECT_LOGGING_LEVEL": "WARNING",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
+
+
+def test_a_run_measured_without_the_stack_joins_a_run_here_through_export_and_import(backend, classifier, tmp_path):
+    model, data = classifier
+    (tmp_path / "rf.skops").write_bytes(model)
+    (tmp_path / "valid.csv").write_bytes(data)
+    (tmp_path / "quick.json").write_text(json.dumps(QUICK))
+
+    def cli(env, *args):
+        return subprocess.run(
+            [str(BIN / "tunefleet"), *args], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=600
+        )
+
+    there = _without_the_stack(tmp_path)
+    upload = ("model", "upload", "rf.skops", "--data", "valid.csv", "--target", "y", "--task", "classification")
+    assert cli(there, *upload).returncode == 0
+    platforms = ("--platforms", "sklearn", "treelite-gtil", "torch-cuda", "--optimisations", "none")
+    ran = cli(there, "benchmark", "run", "rf", "--here", "--config", "quick.json", *platforms)
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["status"] == "succeeded"  # measured there, not sent to the deployment
+    exported = cli(there, "benchmark", "export", str(json.loads(ran.stdout)["id"]))
+    assert exported.returncode == 0, exported.stderr
+    (tmp_path / "run.json").write_text(exported.stdout)
+    document = json.loads(exported.stdout)
+    assert document["model"]["sha256"] == _upload(backend, "rf", classifier, "classification").sha256
+    assert all("artifact" not in (cell["metrics"] or {}) for cell in document["cells"])  # that machine's store
+
+    db, store = database(backend), artifact_store(backend)
+    mine = benchmark("rf", config={**QUICK, "entries": ["sklearn"], "optimisations": ["none"]}, dispatch="inline")
+    own = {c.platform: c.metrics for c in benchmarking.cells(db, mine["run_id"])}
+    imported = cli(os.environ.copy(), "benchmark", "import", "run.json", "--into", str(mine["run_id"]))
+    assert imported.returncode == 0, imported.stderr
+    answer = json.loads(imported.stdout)
+    assert answer["kept"] == ["sklearn+none @ cpu"]  # measured here already: this run's own cell stays
+    assert sorted(answer["added"]) == ["torch-cuda+none @ gpu", "treelite-gtil+none @ cpu"]
+    cells = {c.platform: c for c in benchmarking.cells(db, mine["run_id"])}
+    assert cells["sklearn"].metrics == own["sklearn"]
+    gtil = next(c for c in document["cells"] if c["platform"] == "treelite-gtil")
+    assert cells["treelite-gtil"].status is CellStatus.measured and cells["treelite-gtil"].metrics == gtil["metrics"]
+    assert cells["torch-cuda"].status is CellStatus.skipped and cells["torch-cuda"].reason
+    run = benchmarking.get(db, mine["run_id"])
+    assert run.status is Status.succeeded and run.report["cells"]["measured"] == 2
+    summary = store.get_bytes(run.report["summary_uri"]).decode()
+    assert "treelite-gtil" in summary and "| torch-cuda | none | gpu |" in summary  # one report of both machines
+    table = pd.read_csv(io.BytesIO(store.get_bytes(run.report["table_uri"])))
+    assert set(table.platform) == {"sklearn", "treelite-gtil"}
+
+    new = json.loads(cli(os.environ.copy(), "benchmark", "import", "run.json").stdout)  # no --into: a run of its own
+    assert new["run_id"] != mine["run_id"] and len(new["added"]) == 3 and new["kept"] == []
+    assert benchmarking.get(db, new["run_id"]).report["fastest"]
+
+
+def _export(backend, classifier) -> tuple[int, dict]:
+    """A run of ``rf`` with one measured and one skipped cell, recorded by hand, and its export."""
+    db = database(backend)
+    record = _upload(backend, "rf", classifier, "classification")
+    run = benchmarking.create(db, record, {"entries": ["sklearn", "torch-cuda"], "optimisations": ["none"]})
+    stats = LatencyStats(1, 10, 2.0, 2.5, 2.1, 1.9, 0.05, 500.0, 2.0, None, 1.9, 2.1)
+    result = CellResult("sklearn", "none", "cpu", "ok", metric="accuracy", score=0.9, drift=0.0, latency=[stats])
+    benchmarking.record_cell(db, run.id, "cpu", "sklearn", "none", CellStatus.measured, None, result.to_dict())
+    benchmarking.record_cell(db, run.id, "gpu", "torch-cuda", "none", CellStatus.skipped, "no GPU here")
+    benchmarking.finish(db, benchmarking.start(db, run.id, None).id, {})
+    return run.id, exports.export_run(db, benchmarking.get(db, run.id))
+
+
+def _tampered(document: dict, change) -> dict:
+    copy = json.loads(json.dumps(document))
+    change(copy)
+    return copy
+
+
+def test_a_bad_export_is_refused_whole_with_the_reason_and_writes_nothing(backend, classifier, tmp_path):
+    db, store = database(backend), artifact_store(backend)
+    run_id, document = _export(backend, classifier)
+    measured = lambda d: d["cells"][0]["metrics"]  # noqa: E731
+    cases = [
+        (lambda d: d.update(format="something-else"), "not a tunefleet benchmark export"),
+        (lambda d: d.update(version=2), "export version 2"),
+        (lambda d: d["model"].update(sha256="'; DROP TABLE benchmark_runs; --"), "64 lowercase hex digits"),
+        (lambda d: d.update(cells=[]), "a list of 1 to"),
+        (lambda d: d["cells"].append(dict(d["cells"][0])), "in the export twice"),
+        (lambda d: d["cells"][0].update(hardware="tpu"), "hardware must be one of cpu, gpu"),
+        (lambda d: d["cells"][0].update(platform="x" * 201), "names of 1 to 200 characters"),
+        (lambda d: d["cells"][0].update(extra=1), "has hardware, platform"),
+        (lambda d: measured(d).update(injected="__import__('os')"), "not a benchmark cell's result"),
+        (lambda d: measured(d).update(platform="treelite"), "its metrics name another cell"),
+        (lambda d: measured(d)["latency"][0].update(median_ms=-1.0), "finite, non-negative timings"),
+        (lambda d: measured(d)["latency"][0].update(median_ms="fast"), "finite, non-negative timings"),
+        (lambda d: measured(d).update(latency=[]), "finite, non-negative timings"),
+        (lambda d: measured(d)["latency"][0].update(batch_size=0), "batch sizes must be positive integers"),
+    ]
+    runs_before = [r.id for r in benchmarking.list(db)]
+    for change, message in cases:
+        with pytest.raises(InvalidInput, match=re.escape(message)):
+            exports.import_run(db, store, _tampered(document, change))
+    other = _tampered(document, lambda d: d["model"].update(sha256="0" * 64))
+    with pytest.raises(RecordNotFound, match="upload the same model file first"):
+        exports.import_run(db, store, other)
+    with pytest.raises(InvalidInput, match="the export measured another model"):
+        exports.import_run(db, store, other, into=run_id)
+    queued = benchmarking.create(db, benchmarking.get_model(db, "rf"), {}).id
+    with pytest.raises(Conflict, match="import into a run that has succeeded"):
+        exports.import_run(db, store, document, into=queued)
+    assert [r.id for r in benchmarking.list(db)] == [*runs_before, queued]  # no run made by a refused import
+    assert len(benchmarking.cells(db, run_id)) == 2 and benchmarking.cells(db, queued) == []
+
+    (tmp_path / "broken.json").write_text('{"format": ')
+    refused = subprocess.run(
+        [str(BIN / "tunefleet"), "benchmark", "import", str(tmp_path / "broken.json")], capture_output=True, text=True
+    )
+    assert refused.returncode != 0 and "is not JSON" in refused.stderr and "Traceback" not in refused.stderr

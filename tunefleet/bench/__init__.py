@@ -9,7 +9,7 @@ Typical use (each step is a plain function the flow wraps in a task)::
     config = BenchmarkConfig.from_dict(config_dict, allowed_tests=operator_allow_list)
     the_plan = plan(config, info, hardware_tags=["cpu"])
     candidates = {spec.label: make_candidate(model, spec, X, y, info) for spec in the_plan.optimisations()}
-    results = [run_cell(cell, candidates[cell.optimisation.label], X, y, config, workdir) for cell in the_plan.cells]
+    results = run_cells(list(the_plan.cells), candidates, X, y, config, workdir)  # timed together, in rounds
     png, markdown = heatmap_png(results), summary_markdown(results, config.accuracy_budget, the_plan.skipped)
 """
 
@@ -46,6 +46,7 @@ _EXPORTS = {
     "readable": "report",
     "results_table": "report",
     "run_cell": "runner",
+    "run_cells": "runner",
     "summary_markdown": "report",
 }
 

@@ -5,7 +5,9 @@ Latency: per batch size, warm-up runs, then timed runs whose count fits a time b
 throughput. The timed runs are taken in rounds that visit every batch size in turn, so a
 burst of other work on the machine (a neighbour on the host, seconds long) falls on a few
 runs of every batch size instead of on all the runs of one, and the medians repeat from one
-benchmark run to the next. Energy: the RAPL package counters over the timed runs, where readable.
+benchmark run to the next. Each median comes with a 95 % confidence interval from a bootstrap over
+those rounds (``median_interval``): the spread between stretches of the run, which is what moves a
+median from one run to the next on a shared machine, not the spread of single runs. Energy: the RAPL package counters over the timed runs, where readable.
 Peak memory: a separate process prepares the model and predicts the largest batch, and
 reports its peak resident set size before and after.
 """
@@ -32,6 +34,10 @@ from tunefleet.validation import is_finite, is_int
 logger = logging.getLogger(__name__)
 
 RAPL_ROOT = Path("/sys/class/powercap")
+ROUNDS = 5
+CONFIDENCE = 0.95
+BOOTSTRAP_SAMPLES = 1000
+SUMMARY_POINTS = 1001
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,7 @@ class TimingSettings:
     min_warmup: int = 3
     min_repeats: int = 10
     max_repeats: int = 100_000
-    rounds: int = 5
+    rounds: int = ROUNDS
 
     def __post_init__(self):
         numbers = (self.budget_s, self.warmup_s)
@@ -68,6 +74,8 @@ class TimingSettings:
 class LatencyStats:
     """Timed runs of one batch size. Times in milliseconds; cv = standard deviation / mean.
 
+    ``median_low_ms`` and ``median_high_ms`` bound the median's 95 % confidence interval
+    (``median_interval``; None in records measured before intervals were).
     ``thread_cpu_ms`` is the calling thread's CPU time per run (mean over the timed runs).
     For single-threaded CPU platforms it is the latency without the time spent waiting for
     a core, so it stays steady on a shared machine where wall-clock medians do not; work
@@ -84,9 +92,18 @@ class LatencyStats:
     throughput_rows_per_s: float
     thread_cpu_ms: float
     energy_j_per_batch: float | None
+    median_low_ms: float | None = None
+    median_high_ms: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        """The median's confidence interval in ms, or None where it was not measured."""
+        if self.median_low_ms is None or self.median_high_ms is None:
+            return None
+        return self.median_low_ms, self.median_high_ms
 
 
 class Rapl:
@@ -137,25 +154,47 @@ def batch_of(X: np.ndarray, size: int) -> np.ndarray:
     return np.ascontiguousarray(X[np.arange(size) % len(X)])
 
 
-def time_batches(
-    predict: Callable[[np.ndarray], object],
+def time_together(
+    predicts: list[Callable[[np.ndarray], object]],
     X: np.ndarray,
     batch_sizes: list[int],
     settings: TimingSettings,
     rapl: Rapl | None = None,
-) -> list[LatencyStats]:
-    """Latency of ``predict`` for each batch size (see the module doc for the method)."""
-    runs = [_Runs(batch_of(X, size), _repeats(predict, batch_of(X, size), settings)) for size in batch_sizes]
+    on_round: Callable[[int], None] | None = None,
+) -> list[list[LatencyStats] | Exception]:
+    """Latency of each of ``predicts`` for each batch size, their rounds interleaved: round r of every
+    predictor, in an order shuffled for each round (seeded), before round r + 1 of any. So each cell's
+    rounds spread over the whole measurement and its interval takes in the machine's drift over that
+    time, and cells compared were timed under the same conditions, none always right after another. A predictor that raises gets its exception in place of its stats (the others
+    go on). ``on_round(r)`` is called after each round."""
+    runs: list[list[_Runs] | Exception] = []
+    for predict in predicts:
+        try:
+            runs.append(
+                [_Runs(batch_of(X, size), _repeats(predict, batch_of(X, size), settings)) for size in batch_sizes]
+            )
+        except Exception as exc:  # one broken predictor must not end the timing of the others
+            runs.append(exc)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # a collection inside a timed run would be charged to the model
     try:
+        order = np.random.default_rng(0)
         for round_ in range(settings.rounds):
-            for batch_runs in runs:
-                batch_runs.take(predict, round_, settings.rounds, rapl)
+            for n in order.permutation(len(predicts)) if round_ else range(len(predicts)):
+                predict = predicts[n]
+                if isinstance(runs[n], Exception):
+                    continue
+                try:
+                    for batch_runs in runs[n]:
+                        batch_runs.take(predict, round_, settings.rounds, rapl)
+                except Exception as exc:
+                    runs[n] = exc
+            if on_round:
+                on_round(round_ + 1)
     finally:
         if gc_was_enabled:
             gc.enable()
-    return [batch_runs.stats(rapl is not None) for batch_runs in runs]
+    return [cell if isinstance(cell, Exception) else [r.stats(rapl is not None) for r in cell] for cell in runs]
 
 
 def _repeats(predict: Callable, batch: np.ndarray, settings: TimingSettings) -> int:
@@ -174,6 +213,7 @@ class _Runs:
     def __init__(self, batch: np.ndarray, repeats: int):
         self.batch, self.times = batch, np.empty(repeats)
         self.done, self.cpu_s, self.energy_j = 0, 0.0, 0.0
+        self.round_ends: list[int] = []
 
     def take(self, predict: Callable, round_: int, rounds: int, rapl: Rapl | None) -> None:
         until = len(self.times) * (round_ + 1) // rounds
@@ -185,11 +225,14 @@ class _Runs:
         if rapl:
             self.energy_j += rapl.joules_between(energy_start, rapl.read())
         self.done = until
+        if until > (self.round_ends[-1] if self.round_ends else 0):
+            self.round_ends.append(until)
 
     def stats(self, with_energy: bool) -> LatencyStats:
         times, repeats = self.times, len(self.times)
         median = float(np.median(times))
         mean = float(times.mean())
+        low, high = median_interval(np.split(times, self.round_ends[:-1]))
         stats = LatencyStats(
             batch_size=len(self.batch),
             repeats=repeats,
@@ -201,11 +244,34 @@ class _Runs:
             throughput_rows_per_s=len(self.batch) / median if median > 0 else math.inf,
             thread_cpu_ms=self.cpu_s / repeats * 1e3,
             energy_j_per_batch=self.energy_j / repeats if with_energy else None,
+            median_low_ms=low * 1e3,
+            median_high_ms=high * 1e3,
         )
         logger.debug(
-            "batch %d: median %.4f ms over %d runs (cv %.3f)", stats.batch_size, stats.median_ms, repeats, stats.cv
-        )
+            "batch %d: median %.4f ms [%.4f, %.4f] over %d runs (cv %.3f)",
+            stats.batch_size, stats.median_ms, low * 1e3, high * 1e3, repeats, stats.cv,
+        )  # fmt: skip
         return stats
+
+
+def median_interval(rounds: list[np.ndarray], samples: int = BOOTSTRAP_SAMPLES) -> tuple[float, float]:
+    """The 95 % percentile-bootstrap interval of the median of the runs in ``rounds`` (arrays of
+    times), resampling whole rounds: a burst of other work slows the runs of one round together, so
+    the rounds are the independent draws, not the runs. One round is cut into consecutive blocks.
+
+    Seeded: the same times give the same interval. A round of many runs is stood for by its quantiles
+    (``SUMMARY_POINTS`` of them; rounds hold equal counts of runs give or take one), which keeps the
+    interval of 100,000 runs at 0.05 s instead of 2.3 s.
+    """
+    if len(rounds) < 2:
+        rounds = [block for block in np.array_split(rounds[0], min(ROUNDS, len(rounds[0]))) if len(block)]
+    points = min(SUMMARY_POINTS, min(len(r) for r in rounds))
+    rounds = [np.quantile(r, np.linspace(0, 1, points)) if len(r) > points else r for r in rounds]
+    picks = np.random.default_rng(0).integers(len(rounds), size=(samples, len(rounds)))
+    medians = [np.median(np.concatenate([rounds[i] for i in pick])) for pick in picks]
+    tail = (1 - CONFIDENCE) / 2
+    low, high = np.quantile(medians, [tail, 1 - tail])
+    return float(low), float(high)
 
 
 def _timed(predict: Callable, batch: np.ndarray) -> float:

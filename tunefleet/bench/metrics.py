@@ -1,5 +1,5 @@
-"""Quality of predictions: the task's usual metrics, accuracy or MSE and the drift against the
-original model judged on it, agreement."""
+"""Quality of predictions: the task's usual metrics, the drift against the original model judged on
+one of them (accuracy or MSE unless the config's ``drift_metric`` picks another), agreement."""
 
 from __future__ import annotations
 
@@ -11,18 +11,22 @@ TASKS = (CLASSIFICATION, REGRESSION)
 # (every class counts the same, whatever its size). ROC AUC is not among them: platforms hand back
 # labels, not probabilities.
 USUAL = {CLASSIFICATION: ("accuracy", "precision", "recall", "f1"), REGRESSION: ("mse", "mae", "r2")}
+METRICS = (*USUAL[CLASSIFICATION], *USUAL[REGRESSION])
+ERRORS = ("mse", "mae")  # lower is better; for every other metric higher is
 
 
-def metric_name(task: str) -> str:
-    return "accuracy" if task == CLASSIFICATION else "mse"
+def metric_name(task: str, chosen: str | None = None) -> str:
+    """The metric drift is judged on: ``chosen`` (one of the task's ``USUAL``), else accuracy or MSE."""
+    if chosen is None:
+        return "accuracy" if task == CLASSIFICATION else "mse"
+    if chosen not in USUAL[task]:
+        raise ValueError(f"drift_metric {chosen!r} is not a {task} metric (choose one of {', '.join(USUAL[task])})")
+    return chosen
 
 
-def score(task: str, y: np.ndarray, predictions: np.ndarray) -> float:
-    """Accuracy for classification, mean squared error for regression."""
-    predictions = np.asarray(predictions).reshape(len(y))
-    if task == CLASSIFICATION:
-        return float(np.mean(predictions == y))
-    return float(np.mean((predictions.astype(np.float64) - y.astype(np.float64)) ** 2))
+def score(task: str, y: np.ndarray, predictions: np.ndarray, metric: str | None = None) -> float:
+    """``metric`` (default: accuracy for classification, mean squared error for regression)."""
+    return usual(task, y, predictions)[metric_name(task, metric)]
 
 
 def usual(task: str, y: np.ndarray, predictions: np.ndarray) -> dict[str, float]:
@@ -46,15 +50,20 @@ def usual(task: str, y: np.ndarray, predictions: np.ndarray) -> dict[str, float]
     }
 
 
-def drift(task: str, original: float, value: float) -> float:
-    """How much worse ``value`` is than ``original``: positive is worse, in budget units.
+def drift(metric: str, original: float, value: float) -> float:
+    """How much worse ``value`` of ``metric`` is than ``original``: positive is worse, in budget units.
 
-    Classification: accuracy lost (0.01 = one point of accuracy). Regression: relative
-    MSE increase (0.01 = MSE 1 % higher), so one budget works whatever the target's scale.
+    Scores (accuracy, precision, recall, F1, R²): the score lost (0.01 = one point). Errors (MSE,
+    MAE): the relative increase (0.01 = 1 % higher), so one budget works whatever the target's scale.
     """
-    if task == CLASSIFICATION:
+    if metric not in ERRORS:
         return original - value
     return (value - original) / original if original > 0 else value - original
+
+
+def drift_meaning(metric: str) -> str:
+    """What a drift of ``metric`` counts, for reports: ``accuracy lost``, ``relative MSE increase``."""
+    return f"relative {metric.upper()} increase" if metric in ERRORS else f"{metric} lost"
 
 
 def agreement(task: str, reference: np.ndarray, predictions: np.ndarray) -> dict:

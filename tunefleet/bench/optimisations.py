@@ -279,8 +279,11 @@ def candidate_format(spec: OptimisationSpec, info: ModelInfo) -> str:
     return ONNX if info.framework == ONNX_FRAMEWORK else optimisation(spec.name).output_format
 
 
-def make_candidate(model: Any, spec: OptimisationSpec, X: np.ndarray, y: np.ndarray, info: ModelInfo) -> Candidate:
-    """Apply ``spec`` to ``model`` and measure the candidate against the original on (X, y).
+def make_candidate(
+    model: Any, spec: OptimisationSpec, X: np.ndarray, y: np.ndarray, info: ModelInfo, drift_metric: str | None = None
+) -> Candidate:
+    """Apply ``spec`` to ``model`` and measure the candidate against the original on (X, y), its drift
+    judged on ``drift_metric`` (default: accuracy or MSE).
 
     Raises NotApplicable (with the reason) when the optimisation does not apply.
     """
@@ -300,17 +303,18 @@ def make_candidate(model: Any, spec: OptimisationSpec, X: np.ndarray, y: np.ndar
         from tunefleet.bench.onnx_support import batch_runner, session
 
         predictions = batch_runner(session(payload, threads=1))(X)
-    original_score = metrics.score(info.task, y, reference)
-    value = metrics.score(info.task, y, predictions)
+    metric = metrics.metric_name(info.task, drift_metric)
+    original_score = metrics.score(info.task, y, reference, metric)
+    value = metrics.score(info.task, y, predictions, metric)
     candidate = Candidate(
         optimisation=spec,
         format=fmt,
         payload=payload,
         task=info.task,
-        metric=metrics.metric_name(info.task),
+        metric=metric,
         original_score=original_score,
         score=value,
-        drift=metrics.drift(info.task, original_score, value),
+        drift=metrics.drift(metric, original_score, value),
         forest=forest,
         **metrics.agreement(info.task, reference, predictions),
     )

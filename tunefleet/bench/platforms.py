@@ -36,10 +36,12 @@ from tunefleet.bench.models import (
     ModelInfo,
 )
 from tunefleet.bench.optimisations import FORMAT_NAMES, ONNX, SKLEARN, Candidate
+from tunefleet.validation import is_int
 
 logger = logging.getLogger(__name__)
 
 CPU, GPU = "cpu", "gpu"
+MAX_TUNE_BATCH = 1_000_000
 
 
 @dataclass
@@ -196,15 +198,18 @@ class TreelitePlatform(Platform):
         import treelite
 
         model = candidate.model()
-        key = hashlib.sha256(candidate.payload + json.dumps(self.params, sort_keys=True).encode()).hexdigest()[:16]
-        library = workdir / f"treelite-{key}.so"
+        tl_model = treelite.sklearn.import_model(model)
+        # keyed by the Treelite model, not the candidate's skops bytes: those hold zip timestamps, so the
+        # same forest saved twice never matched and every run compiled again (a minute or more)
+        key = hashlib.sha256(tl_model.serialize_bytes() + json.dumps(self.params, sort_keys=True).encode())
+        library = workdir / f"treelite-{key.hexdigest()[:16]}.so"
         cores = os.cpu_count() or 1
         if library.exists():
             logger.info("treelite: reusing compiled %s", library.name)
         else:
             params = {"parallel_comp": cores, **self.params}
             tl2cgen.export_lib(
-                treelite.sklearn.import_model(model),
+                tl_model,
                 toolchain=self.toolchain,
                 libpath=library,
                 params=params,
@@ -295,6 +300,61 @@ class TorchTreePlatform(Platform):
             artifact=artifact,
             details=details,
             close=lambda: torch.set_num_threads(previous),
+        )
+
+
+class NvForestPlatform(Platform):
+    """nvForest (``tunefleet.bench.nvforest_support``) on the GPU or in its CPU mode (OpenMP threads set to
+    ``threads``). ``precision`` single (float32, nvForest's fast path; drift shows what it costs), double
+    or native; ``layout`` of the trees in memory; ``tune_batch_size``: let nvForest's ``optimize`` pick
+    layout and chunk size for batches of that size. Installed with the ``gpu`` extra."""
+
+    families = (TREE_ENSEMBLE,)
+    modules = ("nvforest", "treelite")
+
+    def __init__(
+        self, device: str = "gpu", precision: str = "single", layout: str = "depth_first",
+        tune_batch_size: int | None = None,
+    ):  # fmt: skip
+        from tunefleet.bench import nvforest_support as nvf
+
+        for name, value, allowed in (
+            ("device", device, nvf.DEVICES), ("precision", precision, nvf.PRECISIONS), ("layout", layout, nvf.LAYOUTS),
+        ):  # fmt: skip
+            if value not in allowed:
+                raise BenchError(f"nvforest {name} must be one of {', '.join(allowed)}, not {value!r}")
+        if tune_batch_size is not None and not is_int(tune_batch_size, low=1, high=MAX_TUNE_BATCH):
+            raise BenchError(
+                f"nvforest tune_batch_size must be an integer from 1 to {MAX_TUNE_BATCH}, not {tune_batch_size!r}"
+            )
+        self.device, self.precision, self.layout, self.tune_batch_size = device, precision, layout, tune_batch_size
+        self.hardware = GPU if device == "gpu" else CPU
+
+    def unavailable(self) -> str | None:
+        from tunefleet.bench.nvforest_support import gpu_unavailable
+
+        missing = super().unavailable()
+        if missing:
+            return f"{missing} (install tunefleet with the gpu extra: pip install -e '.[gpu]')"
+        return gpu_unavailable() if self.device == "gpu" else None
+
+    def prepare(self, candidate: Candidate, workdir: Path, threads: int) -> Predictor:
+        from threadpoolctl import threadpool_limits
+
+        from tunefleet.bench import nvforest_support as nvf
+
+        model = candidate.model()
+        limits = threadpool_limits(limits=threads, user_api="openmp")  # nvForest's CPU kernels are OpenMP
+        forest = nvf.load(
+            model, self.device, self.precision, self.layout, self.tune_batch_size, workdir / "model.treelite"
+        )
+        classes = getattr(model, "classes_", None)
+        return Predictor(
+            predict=lambda X: nvf.predictions(forest, X, classes),
+            threads={"openmp_threads": threads} if self.device == "cpu" else {},
+            artifact=workdir / "model.treelite",
+            details={"nvforest": nvf.version(), "device": self.device, **nvf.described(forest)},
+            close=limits.restore_original_limits,
         )
 
 

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 from tunefleet.bench.errors import BenchError
 from tunefleet.bench.measure import TimingSettings
+from tunefleet.bench.metrics import METRICS, metric_name
 from tunefleet.bench.models import ModelInfo
 from tunefleet.bench.optimisations import OptimisationSpec, applies, candidate_format
 from tunefleet.bench.platforms import Platform
@@ -77,6 +78,8 @@ BUILTIN = (
     Entry("treelite-gtil", f"{_PLATFORMS}:TreeliteGtilPlatform"),
     Entry("torch", f"{_PLATFORMS}:TorchTreePlatform", {"device": "cpu"}),
     Entry("torch-cuda", f"{_PLATFORMS}:TorchTreePlatform", {"device": "cuda"}),
+    Entry("nvforest", f"{_PLATFORMS}:NvForestPlatform", {"device": "gpu"}),
+    Entry("nvforest-cpu", f"{_PLATFORMS}:NvForestPlatform", {"device": "cpu"}),
 )
 BUILTIN_TESTS = frozenset(entry.test for entry in BUILTIN)
 
@@ -136,6 +139,7 @@ class BenchmarkConfig:
     timing: TimingSettings = TimingSettings()
     memory: bool = True
     accuracy_budget: float = 0.01
+    drift_metric: str | None = None  # one of metrics.USUAL for the model's task; None: accuracy or MSE
 
     @classmethod
     def from_dict(
@@ -171,6 +175,7 @@ class BenchmarkConfig:
             timing=TimingSettings(**timing),
             memory=data.get("memory", True),
             accuracy_budget=data.get("accuracy_budget", 0.01),
+            drift_metric=data.get("drift_metric"),
         )
         config.check()
         return config
@@ -198,6 +203,17 @@ class BenchmarkConfig:
             raise BenchError(f"memory must be true or false, not {self.memory!r}")
         if not is_finite(self.accuracy_budget) or self.accuracy_budget < 0:
             raise BenchError(f"accuracy_budget must be a number >= 0, not {self.accuracy_budget!r}")
+        if self.drift_metric is not None and self.drift_metric not in METRICS:
+            raise BenchError(
+                f"drift_metric must be one of {', '.join(METRICS)} (for the model's task), not {self.drift_metric!r}"
+            )
+
+    def check_task(self, task: str) -> None:
+        """The config fits a model of ``task``: its drift metric is one of the task's."""
+        try:
+            metric_name(task, self.drift_metric)
+        except ValueError as exc:
+            raise BenchError(str(exc)) from exc
 
     def to_dict(self) -> dict:
         return {
@@ -209,6 +225,7 @@ class BenchmarkConfig:
             "timing": asdict(self.timing),
             "memory": self.memory,
             "accuracy_budget": self.accuracy_budget,
+            "drift_metric": self.drift_metric,
         }
 
 

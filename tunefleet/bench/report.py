@@ -2,6 +2,9 @@
 
 Speed-ups and ratios are against the baseline cell (scikit-learn, no optimisation) at the
 same batch size. "Within the accuracy budget" means drift <= budget (see metrics.drift).
+One cell is called faster than another only when their medians' 95 % confidence intervals
+(``LatencyStats.interval``) separate; where they overlap the two are indistinguishable here, and
+the summary says so instead of naming a winner the next run may not repeat.
 """
 
 from __future__ import annotations
@@ -13,16 +16,18 @@ import numpy as np
 import pandas as pd
 
 from tunefleet.bench.errors import BenchError
+from tunefleet.bench.metrics import drift_meaning
 from tunefleet.bench.registry import SkippedCell
 from tunefleet.bench.runner import FAILED, OK, SKIPPED, CellResult
 from tunefleet.reports import compact
 
 BASELINE = ("sklearn", "none")
 COLUMNS = [
-    "platform", "optimisation", "hardware", "batch_size", "median_ms", "p95_ms", "cv", "throughput_rows_per_s",
-    "speedup", "thread_cpu_ms", "metric", "score", "drift", "usual_metrics", "size_bytes", "peak_rss_bytes",
-    "energy_j_per_batch", "threads",
+    "platform", "optimisation", "hardware", "batch_size", "median_ms", "median_low_ms", "median_high_ms", "p95_ms",
+    "cv", "throughput_rows_per_s", "speedup", "thread_cpu_ms", "metric", "score", "drift", "usual_metrics",
+    "size_bytes", "peak_rss_bytes", "energy_j_per_batch", "load_1m", "threads",
 ]  # fmt: skip
+FASTER, SLOWER, INDISTINGUISHABLE = "faster", "slower", "indistinguishable"
 
 
 def _results(results: list[CellResult | dict]) -> list[CellResult]:
@@ -44,6 +49,8 @@ def results_table(results: list[CellResult | dict], baseline: tuple[str, str] = 
                     "hardware": result.hardware,
                     "batch_size": stats.batch_size,
                     "median_ms": stats.median_ms,
+                    "median_low_ms": stats.median_low_ms,
+                    "median_high_ms": stats.median_high_ms,
                     "p95_ms": stats.p95_ms,
                     "cv": stats.cv,
                     "throughput_rows_per_s": stats.throughput_rows_per_s,
@@ -55,6 +62,7 @@ def results_table(results: list[CellResult | dict], baseline: tuple[str, str] = 
                     "size_bytes": result.size_bytes,
                     "peak_rss_bytes": memory.get("peak_rss_bytes"),
                     "energy_j_per_batch": stats.energy_j_per_batch,
+                    "load_1m": result.machine.get("load_1m"),
                     "threads": ", ".join(f"{k}={v}" for k, v in result.threads.items()),
                 }
             )
@@ -79,14 +87,62 @@ def readable(table: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     return readable
 
 
+def verdict(low_a: float, high_a: float, low_b: float, high_b: float) -> str | None:
+    """A against B from their medians' intervals: faster, slower, or indistinguishable (overlapping);
+    None where either has no interval (a record measured before intervals were)."""
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (low_a, high_a, low_b, high_b)):
+        return None
+    if high_a < low_b:
+        return FASTER
+    return SLOWER if low_a > high_b else INDISTINGUISHABLE
+
+
+def _row_verdict(a, b) -> str | None:
+    return verdict(a["median_low_ms"], a["median_high_ms"], b["median_low_ms"], b["median_high_ms"])
+
+
 def fastest(
     results: list[CellResult | dict], accuracy_budget: float, baseline: tuple[str, str] = BASELINE
 ) -> list[dict]:
-    """Per batch size, the fastest cell whose drift is within the budget (smallest median)."""
+    """Per batch size, the fastest cell whose drift is within the budget (smallest median), with
+    ``versus_baseline`` (its verdict against the baseline cell of its hardware, None without one)
+    and ``tied_with`` (the other cells within budget it is indistinguishable from)."""
     table = results_table(results, baseline)
     within = table[table.drift <= accuracy_budget + 1e-12]
     best = within.loc[within.groupby("batch_size").median_ms.idxmin()] if len(within) else within
-    return best.sort_values("batch_size").to_dict("records")
+    rows = []
+    for index, row in best.sort_values("batch_size").iterrows():
+        same_size = within[(within.batch_size == row.batch_size) & (within.index != index)]
+        base = table[
+            (table.batch_size == row.batch_size)
+            & (table.platform == baseline[0])
+            & (table.optimisation == baseline[1])
+            & (table.hardware == row.hardware)
+        ]
+        tied = [
+            f"{other.platform}+{other.optimisation} @ {other.hardware}"
+            for _, other in same_size.iterrows()
+            if _row_verdict(row, other) == INDISTINGUISHABLE
+        ]
+        versus = None if base.empty or base.index[0] == index else _row_verdict(row, base.iloc[0])
+        rows.append({**row.to_dict(), "versus_baseline": versus, "tied_with": tied})
+    return rows
+
+
+def verdicts(results: list[CellResult | dict]) -> dict[tuple, str]:
+    """Every pair of measured cells at each batch size: ``(batch_size, cell_a, cell_b)`` → faster, slower
+    or indistinguishable (cell names ``platform+optimisation @ hardware``, a before b in name order)."""
+    table = results_table(results)
+    table["cell"] = table.platform + "+" + table.optimisation + " @ " + table.hardware
+    found = {}
+    for size, rows in table.groupby("batch_size"):
+        ordered = rows.sort_values("cell").to_dict("records")
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1 :]:
+                said = _row_verdict(a, b)
+                if said is not None:
+                    found[(int(size), a["cell"], b["cell"])] = said
+    return found
 
 
 def heatmap_png(results: list[CellResult | dict], baseline: tuple[str, str] = BASELINE) -> bytes:
@@ -142,16 +198,17 @@ def summary_markdown(
         "# Inference benchmark",
         "",
         f"Fastest configuration per batch size with drift ≤ {accuracy_budget:g} "
-        f"(accuracy lost, or relative MSE increase), speed-up over {base}.",
+        f"({_drift_meaning(results)}), speed-up over {base}. Medians with their 95 % "
+        "confidence intervals; a cell is faster than another only where the intervals separate.",
         "",
-        "| batch size | fastest | hardware | median ms | speed-up | drift |",
-        "|---:|---|---|---:|---:|---:|",
+        "| batch size | fastest | hardware | median ms [95 % CI] | speed-up | drift | indistinguishable here from |",
+        "|---:|---|---|---:|---:|---:|---|",
     ]
     for row in fastest(results, accuracy_budget, baseline):
-        speedup = "n/a (no baseline)" if math.isnan(row["speedup"]) else f"{row['speedup']:.1f}×"
+        tied = ", ".join(row["tied_with"]) or "none"
         lines.append(
             f"| {row['batch_size']} | {row['platform']} + {row['optimisation']} | {row['hardware']} | "
-            f"{row['median_ms']:.4g} | {speedup} | {row['drift']:.3g} |"
+            f"{_median_text(row)} | {_speedup_text(row)} | {row['drift']:.3g} | {_cell_text(tied)} |"
         )
     lines += _busy_note(results)
     skipped_rows = [s if isinstance(s, dict) else s.to_dict() for s in skipped]
@@ -164,6 +221,26 @@ def summary_markdown(
                 f"| {r['platform']} | {r['optimisation']} | {r['hardware']} | {_cell_text(r['reason'])} |" for r in rows
             ]
     return "\n".join(lines) + "\n"
+
+
+def _drift_meaning(results: list[CellResult]) -> str:
+    judged = sorted({r.metric for r in results if r.status == OK and r.metric})
+    return ", ".join(drift_meaning(m) for m in judged) or "accuracy lost, or relative MSE increase"
+
+
+def _median_text(row: dict) -> str:
+    low, high = row["median_low_ms"], row["median_high_ms"]
+    interval = "" if low is None or math.isnan(low) else f" [{low:.4g}, {high:.4g}]"
+    return f"{row['median_ms']:.4g}{interval}"
+
+
+def _speedup_text(row: dict) -> str:
+    """The speed-up over the baseline where the intervals say it is one."""
+    if math.isnan(row["speedup"]):
+        return "n/a (no baseline)"
+    if row["versus_baseline"] == INDISTINGUISHABLE:
+        return f"{row['speedup']:.2g}×, indistinguishable here"
+    return f"{row['speedup']:.1f}×"
 
 
 def _busy_note(results: list[CellResult]) -> list[str]:

@@ -10,19 +10,23 @@ hardware × platform × optimisation — written once, so a re-run of the same r
 only what is missing.
 Nothing here knows about Prefect.
 
+Runs measured on another machine come in through ``tunefleet.bench.exports``.
+
 Verbs: models ``upload``, ``get_model``, ``list_models``, ``model_view``; runs ``create``,
-``get``, ``list``, ``start``, ``finish`` / ``fail``, ``view``; cells ``record_cell``, ``cells``.
+``get``, ``list``, ``start``, ``finish`` / ``fail``, ``view``, ``write_report``; cells
+``record_cell``, ``cells``.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from tunefleet import validation
+from tunefleet import reports, validation
 from tunefleet.bench.errors import BenchError
 from tunefleet.bench.models import ModelInfo, describe, dump_model, load_model, model_format, read_validation_csv
 from tunefleet.bench.registry import BenchmarkConfig
@@ -141,6 +145,7 @@ def create(
     with defaults) first. Its entries are the built-in platforms, and the ``module:Class`` tests of
     ``allowed_tests`` (the operator's allow-list: the CLI and admins)."""
     checked = BenchmarkConfig.from_dict(config or {}, allowed_tests=allowed_tests)
+    checked.check_task(record.task)
     return db.add(BenchmarkRun(owner_id=record.owner_id, model_id=record.id, config=checked.to_dict()))
 
 
@@ -229,3 +234,60 @@ def view(db: Database, record: BenchmarkRun, with_cells: bool = True, internal: 
             if cell["metrics"]:
                 cell["metrics"] = {k: v for k, v in cell["metrics"].items() if k not in _INTERNAL_CELL_METRICS}
     return view
+
+
+_REPORT_FIELDS = {"table_uri": "cells.csv", "summary_uri": "summary.md", "heatmap_uri": "heatmap.png"}
+"""The run's report fields (its record, ``benchmark show``) and the files they name."""
+
+
+@dataclass
+class Report:
+    """A run's report from its recorded cells: the table, the summary, the files in the store."""
+
+    table: object  # pandas.DataFrame: results_table of the measured cells
+    summary: str
+    stored: dict[str, str]  # file name -> store URI
+    fastest: list[dict]
+    counts: dict[str, int]
+
+    def to_record(self) -> dict:
+        """What the run's ``report`` holds."""
+        uris = {name: self.stored[file] for name, file in _REPORT_FIELDS.items() if file in self.stored}
+        return {**uris, "cells": self.counts, "fastest": self.fastest}
+
+
+def write_report(db: Database, store: ArtifactStore, run: BenchmarkRun) -> Report:
+    """The table (CSV), summary (markdown) and heat map (PNG) of ``run``'s recorded cells, put in the store."""
+    import pandas as pd
+
+    from tunefleet.bench.report import fastest, heatmap_png, results_table, summary_markdown
+    from tunefleet.tabular import safe_csv
+
+    recorded = cells(db, run.id)
+    results = [c.metrics for c in recorded if c.metrics]
+    skipped = [
+        {"platform": c.platform, "optimisation": c.optimisation, "hardware": c.hardware, "reason": c.reason}
+        for c in recorded
+        if not c.metrics
+    ]
+    budget = run.config["accuracy_budget"]  # stored configs are complete (BenchmarkConfig.to_dict)
+    table = results_table(results)
+    summary = summary_markdown(results, budget, skipped)
+    files = {"summary.md": summary.encode(), "cells.csv": safe_csv(table).encode()}
+    if len(table):
+        files["heatmap.png"] = heatmap_png(results)
+    stored = {
+        name: store.put_bytes(reports.store_key("benchmarks", run.id, name), data) for name, data in files.items()
+    }
+    best = json_records(pd.DataFrame(fastest(results, budget))) if len(table) else []
+    counts = {status.value: sum(c.status == status for c in recorded) for status in CellStatus}
+    return Report(table, summary, stored, best, counts)
+
+
+def json_records(table) -> list[dict]:
+    """A DataFrame's rows with NaN as None (JSON and Prefect's table artifacts have no NaN)."""
+    import json
+
+    import numpy as np
+
+    return json.loads(table.replace({np.nan: None}).to_json(orient="records"))
