@@ -44,11 +44,15 @@ def register(commands) -> None:
     ask = experiment.add_parser("ask", help="propose the next point(s)")
     ask.add_argument("exp_uuid")
     ask.add_argument("-n", type=int, default=1, help="how many points")
-    ask.set_defaults(handler=lambda args: emit(experiments.ask(database(), _experiment(args.exp_uuid), args.n)))
+    ask.set_defaults(handler=ask_points)
     tell = experiment.add_parser("tell", help="record evaluated point(s)")
     tell.add_argument("exp_uuid")
     tell.add_argument("covars", help='JSON: {"x": 1, ...}, a list of such rows, or pandas to_json output')
     tell.add_argument("response", type=float, nargs="+", help="one response per row")
+    tell.add_argument(
+        "--trial-ids", type=int, nargs="+", metavar="ID",
+        help="the trial ids `ask` gave, one per row (default: the pending trial asked with each point, if any)",
+    )  # fmt: skip
     tell.set_defaults(handler=tell_results)
     show = experiment.add_parser("show", help="an experiment, its best point and its trials")
     show.add_argument("exp_uuid")
@@ -97,11 +101,16 @@ def new_experiment(args) -> None:
     emit({"exp_uuid": exp.uuid, "name": exp.name})
 
 
+def ask_points(args) -> None:
+    asked = experiments.ask(database(), _experiment(args.exp_uuid), args.n)
+    emit([{"trial_id": t.id, "point": t.covars, "lease_until": t.lease_until.isoformat()} for t in asked])
+
+
 def tell_results(args) -> None:
     db = database()
     exp = _experiment(args.exp_uuid)
     points = pandas_json.rows(args.covars, "covars", set(exp.covars))
-    experiments.tell(db, exp, points, args.response)
+    experiments.tell(db, exp, points, args.response, args.trial_ids)
     emit(experiments.summary(db, exp).__dict__)
 
 

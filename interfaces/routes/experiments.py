@@ -32,6 +32,10 @@ class NewExperiment(BaseModel):
     maximize: StrictBool = Field(default=True, description="false to minimise the response")
     seed: StrictInt = Field(default=0, ge=0, le=2**32 - 1)
     initial_points: StrictInt = Field(default=5, ge=1, le=1000, description="guess + Sobol points before the GP")
+    pending_lease_s: StrictInt = Field(
+        default=experiments.DEFAULT_LEASE_S, ge=1, le=experiments.MAX_LEASE_S,
+        description="seconds an asked point counts as pending (others are asked for other points) until told",
+    )  # fmt: skip
 
 
 class Tell(BaseModel):
@@ -40,6 +44,10 @@ class Tell(BaseModel):
     covars_tell: Any = Field(description="covariates as pandas to_json (any orient) or JSON rows")
     response_tell: Any = Field(description="one 'Response' column as pandas to_json, or a list of numbers")
     exp_uuid: str | None = Field(default=None, max_length=64, description="optional; must match the path if given")
+    trial_ids: list[StrictInt | None] | None = Field(
+        default=None, max_length=100_000,
+        description="optional: per row, the trial id the ask returned (null: a point nobody asked for)",
+    )  # fmt: skip
 
 
 @router.post("/experiment/new", status_code=201)
@@ -51,16 +59,18 @@ def new(body: NewExperiment, caller: Caller = Depends(signed_in), svc: Services 
 @router.get("/experiment/ask/{exp_uuid}")
 def ask(
     exp_uuid: str,
-    n: int = Query(default=1, ge=1, le=64, description="how many points to propose (q)"),
+    n: int = Query(default=1, ge=1, le=experiments.MAX_ASK, description="how many points to propose (q)"),
     caller: Caller = Depends(signed_in),
     svc: Services = Depends(services),
 ) -> dict:
     exp = experiments.get(svc.db, exp_uuid, caller)
-    proposals = experiments.ask(svc.db, exp, n)
+    asked = experiments.ask(svc.db, exp, n)
     return {
         "exp_uuid": exp.uuid,
         "time_updated": experiments.summary(svc.db, exp).time_updated,
-        "covars_next_exp": json.dumps(proposals),  # records orient, as the seed's clients read it
+        "covars_next_exp": json.dumps([t.covars for t in asked]),  # records orient, as the seed's clients read it
+        "trial_ids": [t.id for t in asked],  # to tell with; the points are pending until then or the lease ends
+        "lease_until": asked[0].lease_until.isoformat(),
     }
 
 
@@ -71,7 +81,7 @@ def tell(exp_uuid: str, body: Tell, caller: Caller = Depends(signed_in), svc: Se
     exp = experiments.get(svc.db, exp_uuid, caller)
     points = pandas_json.rows(body.covars_tell, "covars_tell", set(exp.covars))
     responses = _responses(body.response_tell)
-    experiments.tell(svc.db, exp, points, responses)
+    experiments.tell(svc.db, exp, points, responses, body.trial_ids)
     result = experiments.summary(svc.db, exp)
     return {
         "exp_uuid": exp.uuid,

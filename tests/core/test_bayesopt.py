@@ -51,7 +51,7 @@ def test_batch_mixing_the_end_of_the_design_and_gp_proposals():
     optimizer = Optimizer(MIXED, initial_points=4, seed=3)
     optimizer.tell(MIXED.sobol(3, seed=9), [1.0, 2.0, 3.0])
     points = optimizer.ask(3)
-    assert points[0] == MIXED.sobol(3, seed=3)[2] and len(points) == 3
+    assert points[0] == MIXED.guess() and len(points) == 3  # the design's first point nobody evaluated
     assert all(MIXED.validate_point(p) == p for p in points)
 
 
@@ -190,3 +190,13 @@ def test_bad_settings_are_rejected_with_what_is_allowed(settings, message):
     with pytest.raises(ValueError) as raised:
         Optimizer(MIXED, **settings)
     assert message in str(raised.value)
+
+
+def test_asks_go_past_pending_points_in_the_design_and_condition_the_gp_on_them():
+    optimizer = Optimizer(MIXED, initial_points=3, seed=3)
+    first = optimizer.ask(1)
+    second = optimizer.ask(1, pending=first)
+    assert first == [MIXED.guess()] and second == MIXED.sobol(1, seed=3)
+    optimizer.tell(first + second + MIXED.sobol(2, seed=3)[1:], [1.0, 2.0, 3.0])
+    alone = optimizer.ask(1)
+    assert optimizer.ask(1, pending=alone) != alone  # the GP knows that point is being evaluated

@@ -115,3 +115,23 @@ def test_ctrl_c_ends_a_run_here_with_one_line_and_keeps_its_records(backend, tmp
     assert run.returncode == 130 and out == "", err
     assert err.endswith("interrupted\n") and "Traceback" not in err, err
     assert evaluated()  # what ran stays recorded
+
+
+def test_experiment_ask_gives_trial_ids_and_tell_completes_them(backend, tmp_path):
+    spec = tmp_path / "exp.json"
+    spec.write_text(json.dumps({"name": "cli", "covars": {"x": {"vtype": "cont", "guess": 0.5, "min": 0, "max": 1}}}))
+    created = run_cli("experiment", "new", str(spec))
+    assert created.returncode == 0, created.stderr
+    exp_uuid = json.loads(created.stdout)["exp_uuid"]
+    asked = run_cli("experiment", "ask", exp_uuid, "-n", "2")
+    assert asked.returncode == 0, asked.stderr
+    handed = json.loads(asked.stdout)
+    assert [h["point"]["x"] for h in handed][0] == 0.5 and len({h["trial_id"] for h in handed}) == 2
+    points = json.dumps([h["point"] for h in handed])
+    ids = [str(h["trial_id"]) for h in handed]
+    told = run_cli("experiment", "tell", exp_uuid, points, "1.0", "2.0", "--trial-ids", *ids)
+    assert told.returncode == 0, told.stderr
+    shown = json.loads(run_cli("experiment", "show", exp_uuid).stdout)
+    assert (shown["n_told"], shown["n_pending"]) == (2, 0)
+    again = run_cli("experiment", "tell", exp_uuid, points, "1.0", "2.0", "--trial-ids", *ids)
+    assert again.returncode == 1 and "is not a pending trial of this experiment" in again.stderr

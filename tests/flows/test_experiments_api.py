@@ -215,3 +215,97 @@ def test_200_concurrent_tells_are_all_recorded(client, headers, exp_uuid):
     shown = client.get(f"/experiment/{exp_uuid}", headers=headers).json()
     assert shown["n_told"] == 200
     assert sorted(t["covars"]["weight"] for t in shown["trials"]) == [float(i) for i in range(200)]
+
+
+def _new(client, headers, **settings) -> str:
+    response = client.post("/experiment/new", json={**SEED_EXPERIMENT, **settings}, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()["exp_uuid"]
+
+
+def _ask(client, headers, exp_uuid, n=1) -> tuple[list[dict], list[int]]:
+    asked = client.get(f"/experiment/ask/{exp_uuid}?n={n}", headers=headers)
+    assert asked.status_code == 200, asked.text
+    return json.loads(asked.json()["covars_next_exp"]), asked.json()["trial_ids"]
+
+
+def _told(client, headers, exp_uuid, points, responses, trial_ids=None):
+    body = {"covars_tell": points, "response_tell": responses}
+    return client.post(f"/experiment/tell/{exp_uuid}", headers=headers, json={**body, "trial_ids": trial_ids})
+
+
+def test_eight_workers_asking_at_once_get_eight_distinct_points_and_every_tell_is_kept(client, headers):
+    exp_uuid = _new(client, headers, initial_points=3)
+    first, ids = _ask(client, headers, exp_uuid, n=3)  # the initial design, then the GP
+    assert _told(client, headers, exp_uuid, first, [1.0, 2.0, 3.0], ids).status_code == 200
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        asked = list(pool.map(lambda _: _ask(client, headers, exp_uuid), range(8)))
+    points = [points[0] for points, _ in asked]
+    assert len({json.dumps(p, sort_keys=True) for p in points}) == 8  # the GP saw the others' pending points
+    shown = client.get(f"/experiment/{exp_uuid}", headers=headers).json()
+    assert (shown["n_told"], shown["n_pending"]) == (3, 8)
+
+    def tell(pair) -> int:
+        (point,), (trial_id,) = pair
+        return _told(client, headers, exp_uuid, [point], [point["weight"]], [trial_id]).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(tell, asked)) == [200] * 8
+    shown = client.get(f"/experiment/{exp_uuid}", headers=headers).json()
+    assert (shown["n_told"], shown["n_pending"]) == (11, 0)
+    assert sorted(t["response"] for t in shown["trials"][3:]) == sorted(p["weight"] for p in points)
+
+
+@pytest.mark.parametrize("backend", ["postgres-s3"], indirect=True)
+def test_200_concurrent_ask_tell_cycles_lose_and_repeat_nothing(client, headers):
+    exp_uuid = _new(client, headers, initial_points=1000)  # design points only: the records are under test
+
+    def cycle(i: int) -> tuple[int, str]:
+        (point,), (trial_id,) = _ask(client, headers, exp_uuid)
+        told = _told(client, headers, exp_uuid, [point], [float(i)], [trial_id])
+        return told.status_code, json.dumps(point, sort_keys=True)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        done = list(pool.map(cycle, range(200)))
+    assert [status for status, _ in done] == [200] * 200
+    assert len({point for _, point in done}) == 200  # no two workers were handed the same point
+    shown = client.get(f"/experiment/{exp_uuid}", headers=headers).json()
+    assert (shown["n_told"], shown["n_pending"]) == (200, 0)
+    assert sorted(t["response"] for t in shown["trials"]) == [float(i) for i in range(200)]
+
+
+def test_tells_match_their_asks_by_id_or_point_and_a_lease_that_ran_out_frees_the_point(client, headers):
+    import time
+
+    exp_uuid = _new(client, headers, pending_lease_s=1)
+    (guess,), (guess_id,) = _ask(client, headers, exp_uuid)
+    (second,), (second_id,) = _ask(client, headers, exp_uuid)
+    assert second != guess  # the guess is pending: the design went on past it
+    assert _told(client, headers, exp_uuid, [second], [2.0]).status_code == 200  # by point: the asked trial
+    shown = client.get(f"/experiment/{exp_uuid}", headers=headers).json()
+    assert (shown["n_told"], shown["n_pending"]) == (1, 1)
+
+    time.sleep(1.2)  # the guess's lease ends: its worker is gone, the point is free again
+    (again,), (again_id,) = _ask(client, headers, exp_uuid)
+    assert again == guess and again_id != guess_id
+    late = _told(client, headers, exp_uuid, [guess], [1.0], [guess_id])  # the first worker was slow, not gone
+    assert late.status_code == 200
+
+    other = {"v1": 0, "color": "blue", "weight": 0.0}  # nobody asked for it: recorded as it is
+    refused = [
+        ([second], [guess_id], "is not a pending trial"),  # told already
+        ([other], [999_999], "is not a pending trial"),
+        ([other, other], [again_id, again_id], "must be distinct"),
+        ([other], [again_id, None], "1 rows but trial_ids has 2"),
+        ([other], [0], "must be distinct trial ids"),
+    ]
+    for points, ids, message in refused:
+        response = _told(client, headers, exp_uuid, points, [0.0] * len(points), ids)
+        assert response.status_code == 422 and message in response.json()["error"], response.text
+    assert _told(client, headers, exp_uuid, [other], [3.0], [None]).status_code == 200
+    shown = client.get(f"/experiment/{exp_uuid}", headers=headers).json()
+    assert (shown["n_told"], shown["n_pending"]) == (3, 1)  # the re-asked guess is still out
+    assert [t["response"] for t in shown["trials"]] == [1.0, 2.0, 3.0]  # by trial id: the order of the asks
+    bad_lease = client.post("/experiment/new", json={**SEED_EXPERIMENT, "pending_lease_s": 0}, headers=headers)
+    assert bad_lease.status_code == 422 and "pending_lease_s" in bad_lease.text

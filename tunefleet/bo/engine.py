@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -95,6 +95,9 @@ FIXED_NOISE_RELATIVE_VARIANCE = 1e-4
 # 4 steps (scipy's default is 20) cut the search time on the mixed problem ~3x with the
 # same result on Branin and Hartmann6. Small GPs gain nothing from more threads.
 RESTARTS, RAW_SAMPLES, MAX_LBFGS_ITERATIONS, MAX_LINE_SEARCH_STEPS = 8, 256, 100, 4
+# How far past the observed and pending points the design is scanned for fresh ones: in a small discrete
+# space (3 colours, say) every point is soon taken, and asks then repeat points rather than search forever.
+FRESH_DESIGN_SCAN = 1000
 ASK_THREADS = 2
 
 
@@ -159,15 +162,21 @@ class Optimizer:
             checked.append(Observation(self.space.validate_point(point), float(response)))
         self._observations.extend(checked)
 
-    def ask(self, q: int | None = None) -> list[dict]:
-        """The next ``q`` points: the initial design while it lasts, then the GP's proposals."""
+    def ask(self, q: int | None = None, pending: Sequence[dict] = ()) -> list[dict]:
+        """The next ``q`` points: the initial design while it lasts, then the GP's proposals.
+
+        ``pending``: points handed out and not told yet (other workers are evaluating them). The
+        design goes on past them, and the GP conditions on them (``X_pending``: the acquisition
+        counts them as if their outcomes were known), so concurrent asks get distinct points.
+        """
         q = self.q if q is None else _check_count("q", q)
-        n = len(self._observations)
-        from_design = q if n == 0 else min(q, max(0, self.initial_points - n))
-        design = self._design(start=n, count=from_design)
+        pending = [self.space.validate_point(point) for point in pending]
+        n, taken = len(self._observations), len(self._observations) + len(pending)
+        from_design = q if n == 0 else min(q, max(0, self.initial_points - taken))
+        design = self._fresh_design(from_design, [*(o.point for o in self._observations), *pending])
         if from_design == q:
             return design
-        return design + self._propose(q - from_design, pending=design)
+        return design + self._propose(q - from_design, pending=[*pending, *design])
 
     # results ------------------------------------------------------------------------
     @property
@@ -223,6 +232,20 @@ class Optimizer:
             return []
         guess = [self.space.guess()] if start == 0 else []
         return guess + self.space.sobol(count - len(guess), self.seed, skip=max(start - 1, 0))
+
+    def _fresh_design(self, count: int, taken: list[dict]) -> list[dict]:
+        """The first ``count`` points of the design sequence that are neither observed nor pending
+        (``taken``); in a space too small for that, the next points of the sequence as they come."""
+        seen = {_key(point) for point in taken}
+        fresh, start, limit = [], 0, len(taken) + count + FRESH_DESIGN_SCAN
+        while len(fresh) < count and start < limit:
+            batch = self._design(start, min(limit - start, count + len(taken)))
+            for point in batch:
+                if len(fresh) < count and _key(point) not in seen:
+                    fresh.append(point)
+                    seen.add(_key(point))
+            start += len(batch)
+        return fresh + self._design(start, count - len(fresh))
 
     # the GP step --------------------------------------------------------------------
     def _propose(self, q: int, pending: list[dict]) -> list[dict]:
@@ -338,6 +361,11 @@ def _matern_kernel(dim: int) -> ScaleKernel:
         MaternKernel(nu=2.5, ard_num_dims=dim, lengthscale_prior=GammaPrior(3.0, 6.0)),
         outputscale_prior=GammaPrior(2.0, 0.15),
     )
+
+
+def _key(point: dict) -> tuple:
+    """A point as a set member (its values are numbers and strings)."""
+    return tuple(sorted(point.items()))
 
 
 def _tensor(values) -> torch.Tensor:

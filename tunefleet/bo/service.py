@@ -1,8 +1,12 @@
 """Bayesian-optimisation experiments driven by ask / tell — the service's core.
 
-An experiment's state is its complete trials: every ask rebuilds the optimiser from
-them, so nothing but the records is needed to continue after a crash, and concurrent
-tells only ever append rows.
+An experiment's state is its trials: every ask rebuilds the optimiser from the complete ones,
+so nothing but the records is needed to continue after a crash. An ask records what it hands
+out as pending trials with a lease (the experiment's ``pending_lease_s``, default an hour) and
+conditions on the pending trials whose lease runs, so workers asking at once get distinct
+points; asks of one experiment take turns (``Database.exclusive``). A tell completes the pending
+trial it names (by id) or whose point it repeats, or records a point nobody asked for; a tell
+after the lease ended is still recorded.
 
 Verbs: ``create``, ``get``, ``list``, ``ask`` / ``tell`` (from outside), ``propose`` /
 ``finish`` (the closed loop: pending trials, then their outcome), ``summary``, ``view``.
@@ -12,9 +16,10 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from dataclasses import dataclass
+from datetime import timedelta, timezone
 
 from sqlalchemy import func, update
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from tunefleet import validation
 from tunefleet.bo.tables import Experiment, Trial, TrialStatus
@@ -22,6 +27,10 @@ from tunefleet.db import OPERATOR, Caller, Database, RecordNotFound, visible
 from tunefleet.db.columns import utcnow
 from tunefleet.errors import Conflict, InvalidInput
 from tunefleet.space import Space
+
+DEFAULT_LEASE_S, MAX_LEASE_S = 3600, 7 * 24 * 3600
+MAX_ASK = 64
+_ASK_LOCK = 0x5446_4241  # Database.exclusive scope of an experiment's asks and tells ("TFBA")
 
 
 class ExperimentError(InvalidInput):
@@ -42,6 +51,7 @@ class ExperimentSpec:
     maximize: bool = True
     seed: int = 0
     initial_points: int = 5
+    pending_lease_s: int = DEFAULT_LEASE_S
 
 
 def create(db: Database, spec: ExperimentSpec, owner_id: int | None = None) -> Experiment:
@@ -55,6 +65,10 @@ def create(db: Database, spec: ExperimentSpec, owner_id: int | None = None) -> E
         raise ExperimentError(str(exc)) from exc
     if spec.initial_points < 1:
         raise ExperimentError(f"initial_points must be at least 1, got {spec.initial_points}")
+    if not validation.is_int(spec.pending_lease_s, 1, MAX_LEASE_S):
+        raise ExperimentError(
+            f"pending_lease_s must be between 1 and {MAX_LEASE_S} seconds, got {spec.pending_lease_s!r}"
+        )
     return db.add(
         Experiment(
             uuid=str(uuidlib.uuid4()),
@@ -67,6 +81,7 @@ def create(db: Database, spec: ExperimentSpec, owner_id: int | None = None) -> E
             maximize=spec.maximize,
             seed=spec.seed,
             initial_points=spec.initial_points,
+            pending_lease_s=spec.pending_lease_s,
         )
     )
 
@@ -94,11 +109,11 @@ def trials(db: Database, exp: Experiment, status: TrialStatus | None = TrialStat
         return session.exec(query).all()
 
 
-def optimizer(db: Database, exp: Experiment):
+def optimizer(db: Database, exp: Experiment, session: Session | None = None):
     """The optimiser (a ``tunefleet.bo.engine.Optimizer``) rebuilt from the experiment's complete trials alone."""
     from tunefleet.bo import engine
 
-    told = trials(db, exp)
+    told = _trials(session, exp, TrialStatus.complete) if session else trials(db, exp)
     optimiser = engine.Optimizer(
         Space.from_covars(exp.covars),
         model=exp.model_type,
@@ -112,28 +127,81 @@ def optimizer(db: Database, exp: Experiment):
     return optimiser
 
 
-def ask(db: Database, exp: Experiment, n: int = 1) -> list[dict]:
-    if not validation.is_int(n, 1, 64):
-        raise ExperimentError(f"n must be between 1 and 64, got {n}")
-    return optimizer(db, exp).ask(n)
+def _trials(session: Session, exp: Experiment, status: TrialStatus) -> list[Trial]:
+    query = select(Trial).where(Trial.experiment_id == exp.id, Trial.status == status).order_by(Trial.id)
+    return session.exec(query).all()
 
 
-def tell(db: Database, exp: Experiment, points: list[dict], responses: list[float]) -> list[Trial]:
-    """Record evaluated points: all of them or, if any is invalid, none."""
+def _leased(trial: Trial, now) -> bool:
+    """Still pending for the optimiser: no lease (the closed loop's), or one that runs."""
+    if trial.lease_until is None:
+        return True
+    lease = trial.lease_until
+    return (lease if lease.tzinfo else lease.replace(tzinfo=timezone.utc)) > now  # SQLite gives naive UTC
+
+
+def ask(db: Database, exp: Experiment, n: int = 1) -> list[Trial]:
+    """``n`` points to evaluate, recorded as pending trials leased for the experiment's
+    ``pending_lease_s``; conditioned on the other pending trials whose lease runs."""
+    if not validation.is_int(n, 1, MAX_ASK):
+        raise ExperimentError(f"n must be between 1 and {MAX_ASK}, got {n}")
+    with db.exclusive(_ASK_LOCK, exp.id) as session:
+        now = utcnow()
+        pending = [t.covars for t in _trials(session, exp, TrialStatus.pending) if _leased(t, now)]
+        points = optimizer(db, exp, session).ask(n, pending=pending)
+        lease = now + timedelta(seconds=exp.pending_lease_s)
+        rows = [Trial(experiment_id=exp.id, covars=p, status=TrialStatus.pending, lease_until=lease) for p in points]
+        session.add_all(rows)
+        session.commit()
+        for row in rows:
+            session.refresh(row)
+    return rows
+
+
+def tell(
+    db: Database, exp: Experiment, points: list[dict], responses: list[float], trial_ids: list[int] | None = None
+) -> list[Trial]:
+    """Record evaluated points: all of them or, if any is invalid, none. Row i completes the pending
+    trial ``trial_ids[i]`` (None: the pending trial asked with that point, if any), or is a new
+    complete trial for a point nobody asked for. A trial told already is refused."""
     if len(points) != len(responses):
         raise TellError(f"covars_tell has {len(points)} rows but response_tell has {len(responses)}")
     if not points:
         raise TellError("covars_tell has no rows")
+    ids = [None] * len(points) if trial_ids is None else trial_ids
+    if len(ids) != len(points):
+        raise TellError(f"covars_tell has {len(points)} rows but trial_ids has {len(ids)}")
+    if not all(i is None or validation.is_id(i) for i in ids) or len({i for i in ids if i is not None}) < sum(
+        i is not None for i in ids
+    ):
+        raise TellError("trial_ids must be distinct trial ids (or null for a point nobody asked for)")
     space = Space.from_covars(exp.covars)
     clean = [space.validate_point(point) for point in points]
     values = [_finite_response(value, row) for row, value in enumerate(responses)]
-    now = utcnow()
-    rows = [Trial(experiment_id=exp.id, covars=c, response=v, finished_at=now) for c, v in zip(clean, values)]
-    with db.session() as session:
+    with db.exclusive(_ASK_LOCK, exp.id) as session:
+        now = utcnow()
+        pending = {t.id: t for t in _trials(session, exp, TrialStatus.pending)}
+        rows = []
+        for row, (trial_id, point, value) in enumerate(zip(ids, clean, values)):
+            trial = pending.pop(trial_id, None) if trial_id is not None else _asked_with(pending, point)
+            if trial_id is not None and trial is None:
+                raise TellError(f"trial_ids row {row}: {trial_id} is not a pending trial of this experiment")
+            if trial is None:
+                trial = Trial(experiment_id=exp.id, covars=point)
+            trial.covars, trial.response, trial.status, trial.finished_at = point, value, TrialStatus.complete, now
+            rows.append(trial)
         session.add_all(rows)
         session.exec(update(Experiment).where(Experiment.id == exp.id).values(updated_at=now))
         session.commit()
     return rows
+
+
+def _asked_with(pending: dict[int, Trial], point: dict) -> Trial | None:
+    """The oldest pending trial asked with ``point`` (taken out of ``pending``), or None."""
+    for trial_id, trial in pending.items():
+        if trial.covars == point:
+            return pending.pop(trial_id)
+    return None
 
 
 def propose(db: Database, exp: Experiment, q: int) -> list[Trial]:
@@ -143,15 +211,7 @@ def propose(db: Database, exp: Experiment, q: int) -> list[Trial]:
     is evaluated once after the restart, not proposed again beside a new one.
     """
     pending = trials(db, exp, TrialStatus.pending)
-    if pending:
-        return pending[:q]
-    rows = [Trial(experiment_id=exp.id, covars=point, status=TrialStatus.pending) for point in ask(db, exp, q)]
-    with db.session() as session:
-        session.add_all(rows)
-        session.commit()
-        for row in rows:
-            session.refresh(row)
-    return rows
+    return pending[:q] if pending else ask(db, exp, q)
 
 
 def finish(db: Database, trial_id: int, response: float | None = None, error: str | None = None) -> None:
@@ -225,9 +285,11 @@ def view(db: Database, exp: Experiment, with_trials: bool = False) -> dict:
         "maximize": exp.maximize,
         "seed": exp.seed,
         "initial_points": exp.initial_points,
+        "pending_lease_s": exp.pending_lease_s,
         "best_response": result.best_response,
         "covars_best_response": result.covars_best_response,
         "n_told": result.n_told,
+        "n_pending": count_trials(db, exp).get(TrialStatus.pending.value, 0),
         "time_created": exp.created_at.isoformat(),
         "time_updated": result.time_updated,
     }

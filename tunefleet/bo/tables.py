@@ -28,12 +28,13 @@ class Experiment(SQLModel, table=True):
     maximize: bool = True
     seed: int = 0
     initial_points: int = 5
+    pending_lease_s: int = 3600  # how long an asked point counts as pending, waiting for its tell
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
 
 
 class TrialStatus(str, Enum):
-    pending = "pending"  # proposed, being evaluated
+    pending = "pending"  # asked or proposed, being evaluated (an ask's counts until its lease ends)
     complete = "complete"
     failed = "failed"
 
@@ -52,4 +53,5 @@ class Trial(SQLModel, table=True):
     status: TrialStatus = Field(default=TrialStatus.complete)
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
+    lease_until: datetime | None = Field(default=None, sa_column=timestamp_column())  # pending until then
     finished_at: datetime | None = Field(default=None, sa_column=timestamp_column())

@@ -14,6 +14,7 @@ there (``OPERATOR``, the CLI, sees every record).
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -79,6 +80,22 @@ class Database:
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
 
+    @contextmanager
+    def exclusive(self, scope: int, key: int) -> Iterator[Session]:
+        """A session that alone holds the lock ``(scope, key)`` until the block ends (its work is
+        committed by the block): across threads of this process, and across processes through the
+        database (PostgreSQL: a transaction-level advisory lock; SQLite: ``BEGIN IMMEDIATE``, its one
+        writer). For read-decide-write steps two callers must not interleave (an ask reading the
+        pending points and adding its own)."""
+        with _LOCKS_GUARD:
+            lock = _LOCKS.setdefault((self.url, scope, key), threading.Lock())
+        with lock, self.session() as session:
+            if self.engine.dialect.name == "postgresql":
+                session.exec(text("SELECT pg_advisory_xact_lock(:scope, :key)").bindparams(scope=scope, key=key))
+            else:
+                session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            yield session
+
     def migrate(self) -> None:
         migrate(self.engine)
 
@@ -131,6 +148,8 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+_LOCKS: dict[tuple, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
 _MIGRATION_LOCK = 74_657_301  # PostgreSQL advisory lock key: one migrator at a time
 
 
