@@ -117,6 +117,7 @@ def test_ctrl_c_ends_a_run_here_with_one_line_and_keeps_its_records(backend, tmp
     assert evaluated()  # what ran stays recorded
 
 
+@pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)  # the API tests cover PostgreSQL
 def test_experiment_ask_gives_trial_ids_and_tell_completes_them(backend, tmp_path):
     spec = tmp_path / "exp.json"
     spec.write_text(json.dumps({"name": "cli", "covars": {"x": {"vtype": "cont", "guess": 0.5, "min": 0, "max": 1}}}))
