@@ -171,9 +171,8 @@ def tell(
     ids = [None] * len(points) if trial_ids is None else trial_ids
     if len(ids) != len(points):
         raise TellError(f"covars_tell has {len(points)} rows but trial_ids has {len(ids)}")
-    if not all(i is None or validation.is_id(i) for i in ids) or len({i for i in ids if i is not None}) < sum(
-        i is not None for i in ids
-    ):
+    named = [i for i in ids if i is not None]
+    if not all(validation.is_id(i) for i in named) or len(set(named)) < len(named):
         raise TellError("trial_ids must be distinct trial ids (or null for a point nobody asked for)")
     space = Space.from_covars(exp.covars)
     clean = [space.validate_point(point) for point in points]
