@@ -103,10 +103,7 @@ def list(db: Database, caller: Caller = OPERATOR) -> list[Experiment]:  # noqa: 
 
 def trials(db: Database, exp: Experiment, status: TrialStatus | None = TrialStatus.complete) -> list[Trial]:
     with db.session() as session:
-        query = select(Trial).where(Trial.experiment_id == exp.id).order_by(Trial.id)
-        if status is not None:
-            query = query.where(Trial.status == status)
-        return session.exec(query).all()
+        return _trials(session, exp, status)
 
 
 def optimizer(db: Database, exp: Experiment, session: Session | None = None):
@@ -127,9 +124,10 @@ def optimizer(db: Database, exp: Experiment, session: Session | None = None):
     return optimiser
 
 
-def _trials(session: Session, exp: Experiment, status: TrialStatus) -> list[Trial]:
-    query = select(Trial).where(Trial.experiment_id == exp.id, Trial.status == status).order_by(Trial.id)
-    return session.exec(query).all()
+def _trials(session: Session, exp: Experiment, status: TrialStatus | None) -> list[Trial]:
+    """The experiment's trials of ``status`` (None: all), by id, read in ``session``."""
+    query = select(Trial).where(Trial.experiment_id == exp.id).order_by(Trial.id)
+    return session.exec(query if status is None else query.where(Trial.status == status)).all()
 
 
 def _leased(trial: Trial, now) -> bool:
