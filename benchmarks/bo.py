@@ -1,12 +1,17 @@
-"""tunefleet's BO engine against random search and Optuna's TPE, side by side in one run.
+"""tunefleet's BO engine against Optuna's GPSampler and TPE, Ax's Client and random search, in one run.
 
-Same budget for every method (40 evaluations, 5 seeds), minimising Branin, Hartmann6
-and a mixed integer / categorical / continuous function whose optimum is known. Prints
-the median best value per method and problem, tunefleet's seconds per ask at 10 / 50 /
-100 observations, and last one line ``bo: <ratio>x vs Optuna TPE``: Optuna TPE's median
-gap to the optimum on Hartmann6 divided by tunefleet's (> 1: tunefleet is better).
+Same budget for every method (40 evaluations, 5 seeds), minimising Branin, Hartmann6, a
+10-d Ackley and a mixed integer / categorical / continuous function whose optimum is
+known. Prints the median best value per method and problem (wall seconds for all seeds in
+brackets), the seconds of one ask at 10 / 100 / 1,000 observations for tunefleet and
+Optuna's GP, the bo-tuning flow's overhead per round, and last one line
+``bo: <ratio>x vs Optuna GP``: Optuna GP's median gap to the optimum on Hartmann6 divided
+by tunefleet's (> 1: tunefleet is better).
 
-    python benchmarks/bo.py            # the full comparison, a few minutes on 2 cores
+Ax runs when the ``bo-bench`` extra is installed beside the project's pins
+(``.venv/bin/pip install -c requirements.lock -e '.[bo-bench]'``); without it its column says so.
+
+    python benchmarks/bo.py            # the full comparison, about 20 minutes on 2 cores
     python benchmarks/bo.py --quick    # 2 seeds, 20 evaluations: a smoke run
 """
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import statistics
 import tempfile
@@ -29,6 +35,14 @@ from tunefleet.objectives import branin, hartmann6
 from tunefleet.space import Space
 
 CATEGORY_PENALTY = {"linear": 1.0, "rbf": 0.0, "poly": 0.5}
+
+
+def ackley(**x: float) -> float:
+    """Ackley's function on any number of coordinates: minimum 0 at the origin."""
+    values = list(x.values())
+    mean_square = sum(v * v for v in values) / len(values)
+    mean_cos = sum(math.cos(2 * math.pi * v) for v in values) / len(values)
+    return -20 * math.exp(-0.2 * math.sqrt(mean_square)) - math.exp(mean_cos) + 20 + math.e
 
 
 def branin_with_int_and_cat(k: int, kernel: str, x1: float, x2: float) -> float:
@@ -59,6 +73,13 @@ PROBLEMS = [
         -3.32237,
     ),
     Problem(
+        "Ackley 10-d",
+        # Not the usual symmetric box: its centre, where tunefleet's guess and Ax's first point lie, is the optimum.
+        {f"x{i}": {"vtype": "cont", "min": -10.0, "max": 30.0} for i in range(1, 11)},
+        ackley,
+        0.0,
+    ),
+    Problem(
         "Mixed int/cat/cont",
         {
             "k": {"vtype": "int", "min": 0, "max": 20},
@@ -84,38 +105,112 @@ def random_best(problem: Problem, budget: int, seed: int) -> float:
     return min(problem.objective(**p) for p in Space.from_covars(problem.covars).random(budget, seed))
 
 
-def optuna_tpe_best(problem: Problem, budget: int, seed: int) -> float:
-    def suggest(trial: optuna.Trial, name: str, spec: dict):
-        if spec["vtype"] == "int":
-            return trial.suggest_int(name, spec["min"], spec["max"])
-        if spec["vtype"] == "cat":
-            return trial.suggest_categorical(name, spec["options"])
-        return trial.suggest_float(name, spec["min"], spec["max"])
+def _suggest(trial: optuna.Trial, name: str, spec: dict):
+    if spec["vtype"] == "int":
+        return trial.suggest_int(name, spec["min"], spec["max"])
+    if spec["vtype"] == "cat":
+        return trial.suggest_categorical(name, spec["options"])
+    return trial.suggest_float(name, spec["min"], spec["max"])
 
-    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=seed))
+
+def _optuna_best(sampler: optuna.samplers.BaseSampler, problem: Problem, budget: int) -> float:
+    study = optuna.create_study(direction="minimize", sampler=sampler)
     study.optimize(
-        lambda trial: problem.objective(**{name: suggest(trial, name, spec) for name, spec in problem.covars.items()}),
+        lambda trial: problem.objective(**{name: _suggest(trial, name, spec) for name, spec in problem.covars.items()}),
         n_trials=budget,
     )
     return study.best_value
 
 
-METHODS = {"tunefleet BO": tunefleet_best, "random search": random_best, "Optuna TPE": optuna_tpe_best}
+def optuna_gp_best(problem: Problem, budget: int, seed: int) -> float:
+    return _optuna_best(optuna.samplers.GPSampler(seed=seed), problem, budget)
 
 
-def ask_seconds(problem: Problem, observations: int, repeats: int = 3) -> float:
-    """Median seconds of one ask (GP fit + acquisition) after ``observations`` random tells."""
-    space = Space.from_covars(problem.covars)
-    optimizer = Optimizer(space, maximize=False, seed=0)
-    points = space.random(observations, seed=observations)
-    optimizer.tell(points, [problem.objective(**p) for p in points])
-    optimizer.ask()  # first-call costs (lazy imports, allocator warm-up) are not per-ask costs
+def optuna_tpe_best(problem: Problem, budget: int, seed: int) -> float:
+    return _optuna_best(optuna.samplers.TPESampler(seed=seed), problem, budget)
+
+
+def ax_best(problem: Problem, budget: int, seed: int) -> float:
+    from ax.api.client import Client
+    from ax.api.configs import ChoiceParameterConfig, RangeParameterConfig
+
+    def parameter(name: str, spec: dict):
+        if spec["vtype"] == "cat":
+            return ChoiceParameterConfig(name, spec["options"], "str", is_ordered=False)
+        kind = "int" if spec["vtype"] == "int" else "float"
+        return RangeParameterConfig(name, (spec["min"], spec["max"]), kind)
+
+    client = Client(random_seed=seed)
+    client.configure_experiment(parameters=[parameter(name, spec) for name, spec in problem.covars.items()])
+    client.configure_optimization(objective="-y")
+    best = math.inf
+    for _ in range(budget):
+        for index, point in client.get_next_trials(max_trials=1).items():
+            value = problem.objective(**point)
+            client.complete_trial(index, raw_data={"y": value})
+            best = min(best, value)
+    return best
+
+
+def ax_missing() -> str | None:
+    """Why Ax cannot run here, or None."""
+    try:
+        import ax.api.client  # noqa: F401
+    except ImportError as exc:
+        return f"Ax not installed ({exc.name}): install the bo-bench extra"
+    logging.getLogger("ax").setLevel(logging.WARNING)
+    return None
+
+
+METHODS = {
+    "tunefleet BO": tunefleet_best,
+    "Optuna GP": optuna_gp_best,
+    "Optuna TPE": optuna_tpe_best,
+    "Ax Client": ax_best,
+    "random search": random_best,
+}
+
+
+def _random_tells(problem: Problem, observations: int) -> list[tuple[dict, float]]:
+    points = Space.from_covars(problem.covars).random(observations, seed=observations)
+    return [(p, problem.objective(**p)) for p in points]
+
+
+def _median_seconds(ask: Callable[[], object], repeats: int) -> float:
+    ask()  # first-call costs (lazy imports, allocator warm-up) are not per-ask costs
     timings = []
     for _ in range(repeats):
         start = time.perf_counter()
-        optimizer.ask()
+        ask()
         timings.append(time.perf_counter() - start)
     return statistics.median(timings)
+
+
+def tunefleet_ask_seconds(problem: Problem, observations: int, repeats: int = 3) -> float:
+    """Median seconds of one ask (GP fit + acquisition) after ``observations`` random tells."""
+    optimizer = Optimizer(Space.from_covars(problem.covars), maximize=False, seed=0)
+    told = _random_tells(problem, observations)
+    optimizer.tell([p for p, _ in told], [v for _, v in told])
+    return _median_seconds(optimizer.ask, repeats)
+
+
+def optuna_gp_ask_seconds(problem: Problem, observations: int, repeats: int = 3) -> float:
+    """The same for Optuna's GPSampler: one ``study.ask`` samples every parameter of a trial."""
+    distributions = {
+        name: optuna.distributions.FloatDistribution(spec["min"], spec["max"]) for name, spec in problem.covars.items()
+    }
+    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.GPSampler(seed=0))
+    study.add_trials(
+        [
+            optuna.trial.create_trial(params=point, distributions=distributions, value=value)
+            for point, value in _random_tells(problem, observations)
+        ]
+    )
+
+    def ask() -> None:  # the asked trial fails at once: a running trial would count as pending in the next ask
+        study.tell(study.ask(distributions), state=optuna.trial.TrialState.FAIL)
+
+    return _median_seconds(ask, repeats)
 
 
 def flow_seconds_per_round(rounds: int) -> float:
@@ -141,6 +236,7 @@ def main() -> None:
     seeds, budget = (range(2), 20) if args.quick else (range(5), 40)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     logging.basicConfig(level=logging.WARNING)
+    missing = {"Ax Client": ax_missing()}
 
     gaps: dict[tuple[str, str], float] = {}
     print(f"median best of {len(seeds)} seeds after {budget} evaluations (minimising); wall seconds in brackets")
@@ -148,22 +244,30 @@ def main() -> None:
     for problem in PROBLEMS:
         cells = []
         for method, run in METHODS.items():
+            if missing.get(method):
+                cells.append(f"{'not run':>22}")
+                continue
             start = time.perf_counter()
             median_best = statistics.median(run(problem, budget, seed) for seed in seeds)
             cells.append(f"{median_best:>14.4f} ({time.perf_counter() - start:>5.1f})")
             gaps[problem.name, method] = median_best - problem.optimum
-        print(f"{problem.name:<20} {problem.optimum:>9.4f} " + " ".join(cells))
+        print(f"{problem.name:<20} {problem.optimum:>9.4f} " + " ".join(cells), flush=True)
+    for method, reason in missing.items():
+        if reason:
+            print(f"{method}: {reason}")
 
     hartmann = next(p for p in PROBLEMS if p.name == "Hartmann6")
-    print("tunefleet seconds per ask on Hartmann6 (fit + acquisition):")
-    for observations in (10, 50, 100):
-        print(f"  {observations:>3} observations: {ask_seconds(hartmann, observations):.3f} s")
+    print("seconds per ask on Hartmann6 after random observations (fit + acquisition), median of 3:")
+    print(f"  {'observations':>12} {'tunefleet':>10} {'Optuna GP':>10}")
+    for observations in (10, 100, 1000):
+        ours, theirs = tunefleet_ask_seconds(hartmann, observations), optuna_gp_ask_seconds(hartmann, observations)
+        print(f"  {observations:>12} {ours:>10.3f} {theirs:>10.3f}", flush=True)
     rounds = 5 if args.quick else 15
     print(
         f"bo-tuning flow, seconds per round over {rounds} rounds (objective ~free): {flow_seconds_per_round(rounds):.2f} s"
     )
-    ratio = gaps["Hartmann6", "Optuna TPE"] / max(gaps["Hartmann6", "tunefleet BO"], 1e-9)
-    print(f"bo: {ratio:.2f}x vs Optuna TPE")
+    ratio = gaps["Hartmann6", "Optuna GP"] / max(gaps["Hartmann6", "tunefleet BO"], 1e-9)
+    print(f"bo: {ratio:.2f}x vs Optuna GP")
 
 
 if __name__ == "__main__":

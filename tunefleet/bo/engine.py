@@ -12,7 +12,11 @@ run on it. What was measured to matter (shared/notes/greattunes.md, benchmarks/b
 - a Matern-5/2 kernel with Gamma priors (SingleTaskGP's kernel when greattunes was
   written) beat current BoTorch's default kernel on Hartmann6 and on the mixed problem,
   so it is the kernel of every model here;
-- the initial design is the guess, then scrambled Sobol points, then the GP.
+- the initial design is the guess, then scrambled Sobol points, then the GP;
+- the hyperparameters are fitted by ``hyperparameters.fit`` (BoTorch's objective in plain
+  torch, on a subset above a few hundred points) with scipy's BLAS on one thread: one ask
+  at 1,000 observations on Hartmann6 went from 22.7 s to 0.36 s, at 100 from 0.43 s to
+  0.17 s (2 cores), with the same hyperparameters.
 
 The optimiser holds nothing but its settings and the told observations: rebuild it from
 them (or from ``state()``) and it proposes exactly what it would have.
@@ -20,7 +24,6 @@ them (or from ``state()``) and it proposes exactly what it would have.
 
 from __future__ import annotations
 
-import logging
 import os
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,23 +34,20 @@ import numpy as np
 import torch
 from botorch import acquisition as acq
 from botorch.acquisition.analytic import LogProbabilityOfImprovement
-from botorch.exceptions import ModelFittingError
 from botorch.exceptions.warnings import OptimizationWarning
-from botorch.fit import fit_gpytorch_mll
 from botorch.models import SingleTaskGP
 from botorch.models.transforms.input import InputTransform
 from botorch.models.transforms.outcome import Standardize
 from botorch.optim import optimize_acqf
 from botorch.utils.rounding import OneHotArgmaxSTE, RoundSTE
 from gpytorch.kernels import MaternKernel, ScaleKernel
-from gpytorch.mlls import ExactMarginalLogLikelihood
 from gpytorch.priors import GammaPrior
+from threadpoolctl import threadpool_limits
 
 from tunefleet import validation
+from tunefleet.bo import hyperparameters
 from tunefleet.errors import InvalidInput
 from tunefleet.space import Categorical, Integer, Space
-
-log = logging.getLogger(__name__)
 
 MODELS = ("SingleTaskGP", "FixedNoiseGP", "HeteroskedasticSingleTaskGP", "SimpleCustomMaternGP")
 """greattunes' model names. BoTorch removed ``FixedNoiseGP`` (now SingleTaskGP given
@@ -249,7 +249,14 @@ class Optimizer:
 
     # the GP step --------------------------------------------------------------------
     def _propose(self, q: int, pending: list[dict]) -> list[dict]:
-        with _seeded_torch(self.seed * 1_000_003 + len(self._observations)), _torch_threads(ASK_THREADS):
+        with (
+            _seeded_torch(self.seed * 1_000_003 + len(self._observations)),
+            _torch_threads(ASK_THREADS),
+            # scipy's L-BFGS-B calls OpenBLAS for its 9-by-9 algebra; with OpenBLAS's threads
+            # spinning beside torch's, each step took 2.5 ms: one thread made the fit at 100
+            # observations 0.14 s -> 0.06 s, at 1,000 0.83 s -> 0.26 s.
+            threadpool_limits(1, user_api="blas"),
+        ):
             X = _tensor(self.space.encode([o.point for o in self._observations]))
             sign = 1.0 if self.maximize else -1.0
             Y = sign * _tensor([[o.response] for o in self._observations])
@@ -296,10 +303,9 @@ class Optimizer:
             input_transform=SnapToFeasible(self.space),
             outcome_transform=Standardize(m=1),
         )
-        try:
-            fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
-        except ModelFittingError as exc:  # keep the priors' hyperparameters: still a usable GP
-            log.warning("GP hyperparameter fit failed (%s); proposing with the priors' values", exc)
+        fixed_noise = None if train_Yvar is None else model.likelihood.noise_covar.noise
+        fitted = hyperparameters.fit(model.input_transform.transform(X), model.train_targets, fixed_noise, self.seed)
+        hyperparameters.load(model, fitted)
         return model
 
     def _acquisition(self, model: SingleTaskGP, X: torch.Tensor, Y: torch.Tensor, batch: bool):
