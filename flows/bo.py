@@ -11,6 +11,7 @@ from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from flows import names
 from tasks import bo as bo_tasks
 from tasks.runners import block_cluster, started
+from tunefleet.bo import service as experiments
 from tunefleet.bo.service import ExperimentSpec
 from tunefleet.errors import InvalidInput
 from tunefleet.reports import artifact_key, compact
@@ -26,6 +27,8 @@ def bo_tuning(
     model_type: str = "SingleTaskGP",
     acq_func: str = "ExpectedImprovement",
     direction: Literal["maximize", "minimize"] = "maximize",
+    responses: dict | None = None,
+    constraints: list[str] | None = None,
     iterations: int = 10,
     batch_size: int = 1,
     initial_points: int = 5,
@@ -50,7 +53,11 @@ def bo_tuning(
         name: the new experiment's name (runs, artifacts and their keys are named after it).
         model_type: the Gaussian-process surrogate (SingleTaskGP).
         acq_func: the acquisition function (ExpectedImprovement, qExpectedImprovement, ...).
-        direction: maximize or minimize the objective.
+        direction: maximize or minimize the objective (one objective).
+        responses: several objectives, {name: {direction: maximize|minimize, reference?: number}}; the
+            objective then returns {name: value} with these and every metric ``constraints`` name.
+        constraints: outcome constraints, ["latency_ms <= 5", ...]; the best point (or Pareto front)
+            is the best feasible one.
         iterations: rounds of ask, evaluate, tell.
         batch_size: points per round, evaluated in parallel.
         initial_points: the guess plus Sobol points before the GP takes over.
@@ -70,6 +77,8 @@ def bo_tuning(
         maximize=direction == "maximize",
         seed=seed,
         initial_points=initial_points,
+        responses=responses,
+        constraints=constraints,
     )
     bo_tasks.check_objective(objective, objective_args or {})
     exp = bo_tasks.open_experiment(spec, experiment)
@@ -78,7 +87,7 @@ def bo_tuning(
     progress = create_progress_artifact(
         0.0, key=f"{artifact_key('bo', exp.name)}-progress", description=f"evaluations of {exp.name} ({exp.uuid})"
     )
-    best = None
+    best, several = None, len(experiments.outcomes(exp).objectives) > 1
     engine, address = block_cluster(compute_block) if compute_block else (engine, address)
     with started(engine, address) as runner:
         for round_number in itertools.count(1):
@@ -96,18 +105,30 @@ def bo_tuning(
                 for t in batch
             ]
             outcomes = [(t.id, *_outcome(f)) for t, f in zip(batch, futures)]
-            bo_tasks.record_outcomes.with_options(task_run_name=f"{named}: record")(outcomes)
+            bo_tasks.record_outcomes.with_options(task_run_name=f"{named}: record")(exp, outcomes)
             update_progress_artifact(progress, 100.0 * min(done + len(batch), budget) / budget)
-            best = _better(best, [response for _, response, _ in outcomes if response is not None], exp.maximize)
+            if several:
+                front = bo_tasks.front.with_options(task_run_name=f"{named}: Pareto front")(exp)
+                standing = f"{len(front['points'])} on the Pareto front, hypervolume {front['hypervolume']:.6g}"
+            else:
+                told = [response for _, response, _ in outcomes if isinstance(response, (int, float))]
+                best = _better(best, told, exp.maximize)
+                standing = f"best of this run {'none yet' if best is None else f'{best:.6g}'}"
             logger.info(
-                "%d/%d evaluations: this round %d ok, %d failed; best of this run %s",
+                "%d/%d evaluations: this round %d ok, %d failed; %s",
                 min(done + len(batch), budget),
                 budget,
                 sum(error is None for *_, error in outcomes),
                 sum(error is not None for *_, error in outcomes),
-                "none yet" if best is None else f"{best:.6g}",
+                standing,
             )
     report = bo_tasks.publish_report(exp)
+    if several:
+        logger.info(
+            "experiment %s (%s): %d evaluations, %d failed, %d on the Pareto front, hypervolume %.6g",
+            exp.name, exp.uuid, report["n_told"], report["failed"], len(report["pareto"]), report["hypervolume"],
+        )  # fmt: skip
+        return report
     logger.info(
         "experiment %s (%s): %d evaluations, %d failed, best %.6g at %s",
         exp.name,

@@ -40,30 +40,46 @@ def check_objective(objective: str, objective_args: dict) -> None:
 
 
 @task
-def evaluate(objective: str, objective_args: dict, point: dict) -> float:
+def evaluate(objective: str, objective_args: dict, point: dict) -> float | dict[str, float]:
     return objectives.resolve(objective, objective_args)(**point)
 
 
 @task(**RECORDS)
-def record_outcomes(outcomes: list[tuple[int, float | None, str | None]]) -> None:
-    """(trial id, response, error) for each evaluated point of a round."""
+def record_outcomes(exp: Experiment, outcomes: list[tuple[int, float | dict | None, str | None]]) -> None:
+    """(trial id, response, error) for each evaluated point of a round; a response that does not
+    fit the experiment (a metric missing, say) fails its trial with the reason."""
     db = database()
     for trial_id, response, error in outcomes:
-        experiments.finish(db, trial_id, response, error)
+        try:
+            experiments.finish(db, exp, trial_id, response, error)
+        except experiments.TellError as exc:
+            experiments.finish(db, exp, trial_id, error=str(exc))
+
+
+@task(**RECORDS)
+def front(exp: Experiment) -> dict:
+    """The experiment's Pareto front and hypervolume so far (``service.pareto``)."""
+    return experiments.pareto(database(), exp)
 
 
 @task(**RECORDS)
 def publish_report(exp: Experiment) -> dict:
-    """Trials table and best-so-far plot in Prefect and in the artifact store; the summary."""
+    """Trials table and best-so-far plot (several objectives: the Pareto front's table and plot) in
+    Prefect and in the artifact store; the summary."""
     db = database()
     done = experiments.trials(db, exp, status=None)
     complete = [t for t in done if t.status is TrialStatus.complete]
     key = reports.artifact_key("bo", exp.name)
     create_table_artifact(
         key=f"{key}-trials",
-        table=[{**t.covars, "response": t.response, "status": t.status.value, "error": t.error} for t in done],
+        table=[
+            {**t.covars, **(t.metrics or {"response": t.response}), "status": t.status.value, "error": t.error}
+            for t in done
+        ],
         description=f"Trials of experiment {exp.name} ({exp.uuid})",
     )
+    if len(experiments.outcomes(exp).objectives) > 1:
+        return _publish_front(exp, key, complete, len(done) - len(complete))
     summary = experiments.summary(db, exp)
     plot_uri, files = None, ""
     if complete:
@@ -87,5 +103,47 @@ def publish_report(exp: Experiment) -> dict:
         "covars_best_response": summary.covars_best_response,
         "n_told": summary.n_told,
         "failed": len(done) - len(complete),
+        "plot_uri": plot_uri,
+    }
+
+
+def _publish_front(exp: Experiment, key: str, complete: list[Trial], failed: int) -> dict:
+    front = experiments.pareto(database(), exp)
+    declared = experiments.outcomes(exp)
+    create_table_artifact(
+        key=f"{key}-pareto-front",
+        table=[{"trial": p["trial_id"], **p["covars"], **p["metrics"]} for p in front["points"]],
+        description=f"Pareto front of experiment {exp.name}: feasible trials no other one dominates",
+    )
+    plot_uri, files = None, ""
+    if complete:
+        png = plots.pareto_png(
+            [t.metrics for t in complete],
+            [p["metrics"] for p in front["points"]],
+            declared,
+            f"{exp.name}: Pareto front",
+        )
+        plot_uri = artifact_store().put_bytes(reports.store_key("experiments", exp.uuid, "pareto.png"), png)
+        files = report_files("experiments", exp.uuid, {"pareto.png": plot_uri}, key, f"experiment {exp.name}")
+    goals = ", ".join(f"{o.direction} {o.name}" for o in declared.objectives)
+    limits = f" subject to {', '.join(front['constraints'])}" if front["constraints"] else ""
+    create_markdown_artifact(
+        key=key,
+        markdown=(
+            f"# {exp.name}\n\nExperiment `{exp.uuid}`: {front['n_told']} evaluations ({front['n_feasible']} feasible), "
+            f"{goals}{limits}.\n\n{len(front['points'])} points on the Pareto front, hypervolume "
+            f"**{front['hypervolume']:.6g}** from `{reports.compact(front['reference_point'])}`.\n\n{files}\n"
+        ),
+        description=f"experiment {exp.name}: Pareto front and hypervolume",
+    )
+    return {
+        "exp_uuid": exp.uuid,
+        "best_response": None,
+        "covars_best_response": None,
+        "pareto": front["points"],
+        "hypervolume": front["hypervolume"],
+        "reference_point": front["reference_point"],
+        "n_told": front["n_told"],
+        "failed": failed,
         "plot_uri": plot_uri,
     }

@@ -1,6 +1,7 @@
 """Objectives a tuning flow can evaluate, referred to by name so any worker can load them.
 
-- ``"package.module:function"`` — an importable function called as ``function(**point, **args)``;
+- ``"package.module:function"`` — an importable function called as ``function(**point, **args)``,
+  returning a number or, for an experiment with several metrics, {metric: number};
 - ``"path/to/script.py:function"`` — the same, from a file;
 - ``"sklearn:package.module.Estimator"`` — cross-validated score of a scikit-learn estimator
   built with the point as hyperparameters, on a CSV from the artifact store or a path
@@ -14,7 +15,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 
@@ -27,8 +28,8 @@ class ObjectiveError(InvalidInput):
     pass
 
 
-def resolve(reference: str, args: dict | None = None) -> Callable[..., float]:
-    """A callable ``f(**point) -> float`` for ``reference`` (see the module docstring)."""
+def resolve(reference: str, args: dict | None = None) -> Callable[..., float | dict[str, float]]:
+    """A callable ``f(**point) -> float | {metric: float}`` for ``reference`` (see the module docstring)."""
     args = dict(args or {})
     if reference.startswith("sklearn:"):
         return SklearnObjective(reference.removeprefix("sklearn:"), **args)
@@ -39,7 +40,21 @@ def resolve(reference: str, args: dict | None = None) -> Callable[..., float]:
     function = getattr(module, name, None)
     if not callable(function):
         raise ObjectiveError(f"{target} has no function {name!r}")
-    return lambda **point: float(function(**point, **args))
+    return lambda **point: _numbers(function(**point, **args), reference)
+
+
+def _numbers(value, reference: str) -> float | dict[str, float]:
+    """What an objective returned, as a float or {metric: float} (a numpy scalar becomes a float)."""
+    if isinstance(value, Mapping):
+        return {str(name): _number(metric, f"{reference}[{name!r}]") for name, metric in value.items()}
+    return _number(value, reference)
+
+
+def _number(value, where: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise ObjectiveError(f"{where} returned {type(value).__name__}, not a number") from exc
 
 
 def _import(module: str):
@@ -121,6 +136,15 @@ def hartmann6(x1: float, x2: float, x3: float, x4: float, x5: float, x6: float) 
     """Hartmann-6 on [0, 1]^6; minimum -3.32237."""
     x = np.array([x1, x2, x3, x4, x5, x6])
     return float(-np.sum(_H6_ALPHA * np.exp(-np.sum(_H6_A * (x - _H6_P) ** 2, axis=1))))
+
+
+def branin_currin(x1: float, x2: float) -> dict[str, float]:
+    """BraninCurrin on [0, 1]^2, both to minimise (BoTorch's two-objective test problem, Daulton et al.
+    2020): the Branin function rescaled to the unit square, and Currin's exponential function."""
+    a, b = 15 * x1 - 5, 15 * x2
+    currin = (1 - math.exp(-1 / (2 * x2))) if x2 > 0 else 1.0
+    currin *= (2300 * x1**3 + 1900 * x1**2 + 2092 * x1 + 60) / (100 * x1**3 + 500 * x1**2 + 4 * x1 + 20)
+    return {"branin": branin(a, b), "currin": currin}
 
 
 def mixed(n: int, kind: str, x: float) -> float:

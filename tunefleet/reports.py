@@ -30,7 +30,7 @@ REPORT_FILES: dict[str, dict[str, str]] = {
         "report.csv": "report.csv",
         "report.json": "report.json",
     },
-    "experiments": {"best_so_far.png": "best_so_far.png"},
+    "experiments": {"best_so_far.png": "best_so_far.png", "pareto.png": "pareto.png"},
 }
 """For each kind of record, the names of its report files and where each lies under the
 record's folder in the store (``{kind}/{record}/...``). Only these are ever served."""

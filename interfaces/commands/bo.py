@@ -24,6 +24,10 @@ def register(commands) -> None:
     run.add_argument("--model", default="SingleTaskGP")
     run.add_argument("--acquisition", default="ExpectedImprovement")
     run.add_argument("--minimize", action="store_true")
+    run.add_argument("--responses", help='several objectives, JSON: {"accuracy": "maximize", "latency_ms": "minimize"}')
+    run.add_argument(
+        "--constraint", action="append", metavar="'METRIC <= BOUND'", help="an outcome constraint (repeatable)"
+    )
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--engine", choices=["thread", "dask", "ray"], default="thread")
     run.add_argument("--address", help="an existing Dask scheduler or Ray cluster")
@@ -51,6 +55,8 @@ def run_tuning(args) -> int:
         model_type=args.model,
         acq_func=args.acquisition,
         direction="minimize" if args.minimize else "maximize",
+        responses=_json(args.responses, "--responses") if args.responses else None,
+        constraints=args.constraint,
         iterations=args.iterations,
         batch_size=args.batch,
         initial_points=args.initial_points,

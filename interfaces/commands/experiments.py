@@ -1,4 +1,4 @@
-"""``tunefleet user create`` and ``tunefleet experiment new|ask|tell|show|list`` (operator side:
+"""``tunefleet user create`` and ``tunefleet experiment new|ask|tell|show|pareto|list`` (operator side:
 the CLI works on the records directly and sees every experiment)."""
 
 from __future__ import annotations
@@ -37,7 +37,10 @@ def register(commands) -> None:
         dest="action", required=True
     )
     new = experiment.add_parser("new", help="create an experiment from a JSON file (the /experiment/new body)")
-    new.add_argument("spec", help="JSON file: {name, description, covars, model_type, acq_func, maximize, seed}")
+    new.add_argument(
+        "spec",
+        help="JSON file: {name, description, covars, model_type, acq_func, maximize, seed, responses, constraints}",
+    )
     new.add_argument("--name", help="overrides the file's name")
     new.add_argument("--owner", help="email of the API user who will own it")
     new.set_defaults(handler=new_experiment)
@@ -48,7 +51,10 @@ def register(commands) -> None:
     tell = experiment.add_parser("tell", help="record evaluated point(s)")
     tell.add_argument("exp_uuid")
     tell.add_argument("covars", help='JSON: {"x": 1, ...}, a list of such rows, or pandas to_json output')
-    tell.add_argument("response", type=float, nargs="+", help="one response per row")
+    tell.add_argument(
+        "response", nargs="+",
+        help='one number per row, or one JSON table: [{"accuracy": 0.9, "latency_ms": 3}, ...] or pandas to_json output',
+    )  # fmt: skip
     tell.add_argument(
         "--trial-ids", type=int, nargs="+", metavar="ID",
         help="the trial ids `ask` gave, one per row (default: the pending trial asked with each point, if any)",
@@ -57,6 +63,9 @@ def register(commands) -> None:
     show = experiment.add_parser("show", help="an experiment, its best point and its trials")
     show.add_argument("exp_uuid")
     show.set_defaults(handler=show_experiment)
+    front = experiment.add_parser("pareto", help="the feasible non-dominated trials and their hypervolume")
+    front.add_argument("exp_uuid")
+    front.set_defaults(handler=lambda args: emit(experiments.pareto(database(), _experiment(args.exp_uuid))))
     experiment.add_parser("list", help="all experiments, one line each").set_defaults(handler=list_experiments)
 
 
@@ -110,7 +119,11 @@ def tell_results(args) -> None:
     db = database()
     exp = _experiment(args.exp_uuid)
     points = pandas_json.rows(args.covars, "covars", set(exp.covars))
-    experiments.tell(db, exp, points, args.response, args.trial_ids)
+    told = [_json_argument(text) for text in args.response]
+    responses = experiments.told_responses(
+        exp, told[0] if len(told) == 1 and isinstance(told[0], (dict, list)) else told
+    )
+    experiments.tell(db, exp, points, responses, args.trial_ids)
     emit(experiments.summary(db, exp).__dict__)
 
 
@@ -123,6 +136,13 @@ def list_experiments(args) -> None:
     for exp in experiments.list(db):
         best = experiments.summary(db, exp)
         line(f"{exp.uuid}\t{exp.name}\ttold={best.n_told}\tbest={best.best_response}")
+
+
+def _json_argument(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise experiments.TellError(f"response {text[:100]!r} is neither a number nor JSON: {exc.msg}") from exc
 
 
 def _experiment(exp_uuid: str):

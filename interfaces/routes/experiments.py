@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 from interfaces.routes.common import Services, services, signed_in
 from tunefleet.bo import pandas_json
 from tunefleet.bo import service as experiments
+from tunefleet.bo.outcomes import MAX_CONSTRAINTS, MAX_OBJECTIVES
 from tunefleet.db import Caller
 from tunefleet.space import MAX_VARIABLES
 
 router = APIRouter(tags=["experiments"])
 
-RESPONSE_COLUMN = "Response"
+ConstraintText = Annotated[str, StringConstraints(max_length=300)]
 
 
 class NewExperiment(BaseModel):
@@ -30,6 +31,14 @@ class NewExperiment(BaseModel):
     model_type: str = Field(default="SingleTaskGP", max_length=100)
     acq_func: str = Field(default="ExpectedImprovement", max_length=100)
     maximize: StrictBool = Field(default=True, description="false to minimise the response")
+    responses: dict[str, Any] | None = Field(
+        default=None,
+        max_length=MAX_OBJECTIVES,
+        description="several objectives: {name: {direction: maximize|minimize, reference?: number}}",
+    )
+    constraints: list[ConstraintText] | None = Field(
+        default=None, max_length=MAX_CONSTRAINTS, description='outcome constraints: ["latency_ms <= 5", ...]'
+    )
     seed: StrictInt = Field(default=0, ge=0, le=2**32 - 1)
     initial_points: StrictInt = Field(default=5, ge=1, le=1000, description="guess + Sobol points before the GP")
     pending_lease_s: StrictInt = Field(
@@ -42,7 +51,9 @@ class Tell(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     covars_tell: Any = Field(description="covariates as pandas to_json (any orient) or JSON rows")
-    response_tell: Any = Field(description="one 'Response' column as pandas to_json, or a list of numbers")
+    response_tell: Any = Field(
+        description="one 'Response' column (or one column per declared metric) as pandas to_json, or a list of numbers"
+    )
     exp_uuid: str | None = Field(default=None, max_length=64, description="optional; must match the path if given")
     trial_ids: list[StrictInt | None] | None = Field(
         default=None, max_length=100_000,
@@ -80,15 +91,26 @@ def tell(exp_uuid: str, body: Tell, caller: Caller = Depends(signed_in), svc: Se
         raise experiments.TellError(f"exp_uuid in the body ({body.exp_uuid}) differs from the path ({exp_uuid})")
     exp = experiments.get(svc.db, exp_uuid, caller)
     points = pandas_json.rows(body.covars_tell, "covars_tell", set(exp.covars))
-    responses = _responses(body.response_tell)
-    experiments.tell(svc.db, exp, points, responses, body.trial_ids)
+    responses = experiments.told_responses(exp, body.response_tell)
+    told = experiments.tell(svc.db, exp, points, responses, body.trial_ids)
     result = experiments.summary(svc.db, exp)
+    if (declared := experiments.outcomes(exp)).plain:  # one objective ("Response"): the seed's shapes
+        column = declared.objectives[0].name
+        metrics = [{column: t.response} for t in told]
+        best, best_covars = [{column: result.best_response}], [result.covars_best_response]
+    else:  # the best rows: the feasible Pareto front
+        front = experiments.pareto(svc.db, exp)["points"]
+        metrics, best, best_covars = (
+            [t.metrics for t in told],
+            [p["metrics"] for p in front],
+            [p["covars"] for p in front],
+        )
     return {
         "exp_uuid": exp.uuid,
         "covars_tell": json.dumps(points),
-        "response_tell": json.dumps([{RESPONSE_COLUMN: r} for r in responses]),
-        "best_response": pandas_json.to_columns_json({RESPONSE_COLUMN: result.best_response}),
-        "covars_best_response": pandas_json.to_columns_json(result.covars_best_response),
+        "response_tell": json.dumps(metrics),
+        "best_response": pandas_json.to_columns_json(best),
+        "covars_best_response": pandas_json.to_columns_json(best_covars),
         "covars_sampled_iter": result.n_told,
         "response_sampled_iter": result.n_told,
         "time_updated": result.time_updated,
@@ -100,15 +122,12 @@ def show(exp_uuid: str, caller: Caller = Depends(signed_in), svc: Services = Dep
     return experiments.view(svc.db, experiments.get(svc.db, exp_uuid, caller), with_trials=True)
 
 
+@router.get("/experiment/{exp_uuid}/pareto")
+def pareto(exp_uuid: str, caller: Caller = Depends(signed_in), svc: Services = Depends(services)) -> dict:
+    """The feasible trials no other dominates, and the hypervolume they span from the reference point."""
+    return experiments.pareto(svc.db, experiments.get(svc.db, exp_uuid, caller))
+
+
 @router.get("/experiments")
 def mine(caller: Caller = Depends(signed_in), svc: Services = Depends(services)) -> list[dict]:
     return [experiments.view(svc.db, exp) for exp in experiments.list(svc.db, caller)]
-
-
-def _responses(value: Any) -> list:
-    if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
-        return value  # a plain list of numbers
-    rows = pandas_json.rows(value, "response_tell", {RESPONSE_COLUMN})
-    if any(len(row) != 1 for row in rows):
-        raise experiments.TellError(f"response_tell must have exactly one column ({RESPONSE_COLUMN!r})")
-    return [next(iter(row.values())) for row in rows]

@@ -93,18 +93,23 @@ def test_random_forest_on_a_cluster_runner(backend, engine, monkeypatch):
     assert 0.0 < report["best_response"] < 1.0  # a cross-validated R²
 
 
-def test_failing_evaluations_are_recorded_not_fatal(backend, tmp_path):
+def tune_script(backend, tmp_path, source: str, **settings) -> tuple[dict, list]:
+    """bo-tuning of the function ``objective`` defined by ``source`` over x in [0, 1]: its report and failed trials."""
     script = tmp_path / "objective.py"
-    script.write_text("def flaky(x):\n    if x > 0.5:\n        raise RuntimeError('diverged')\n    return x\n")
+    script.write_text(source)
     report = bo_tuning(
         covars={"x": {"vtype": "cont", "guess": 0.9, "min": 0.0, "max": 1.0}},
-        objective=f"{script}:flaky",
-        iterations=4,
-        initial_points=4,
+        objective=f"{script}:objective",
+        **settings,
     )
-    assert report["failed"] >= 1 and report["n_told"] + report["failed"] == 4
     exp = experiments.get(database(backend), report["exp_uuid"])
-    failed = experiments.trials(database(backend), exp, TrialStatus.failed)
+    return report, experiments.trials(database(backend), exp, TrialStatus.failed)
+
+
+def test_failing_evaluations_are_recorded_not_fatal(backend, tmp_path):
+    source = "def objective(x):\n    if x > 0.5:\n        raise RuntimeError('diverged')\n    return x\n"
+    report, failed = tune_script(backend, tmp_path, source, iterations=4, initial_points=4)
+    assert report["failed"] >= 1 and report["n_told"] + report["failed"] == 4
     assert all("diverged" in t.error for t in failed)
 
 
@@ -178,3 +183,50 @@ def test_runner_from_a_saved_compute_cluster_block(backend):
         covars=MIXED, objective="tunefleet.objectives:mixed", iterations=2, batch_size=2, compute_block="test-threads"
     )
     assert report["n_told"] == 4 and report["failed"] == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
+def test_two_objectives_with_a_constraint_report_their_pareto_front(backend, monkeypatch, caplog):
+    monkeypatch.setenv("TUNEFLEET_PUBLIC_URL", PUBLIC_URL)
+    caplog.set_level(logging.INFO, logger="prefect.flow_runs")
+    report = bo_tuning(
+        name="BraninCurrin",
+        covars={"x1": {"vtype": "cont", "min": 0, "max": 1}, "x2": {"vtype": "cont", "min": 0, "max": 1}},
+        objective="tunefleet.objectives:branin_currin",
+        responses={"branin": {"direction": "minimize", "reference": 18}, "currin": "minimize"},
+        constraints=["currin <= 9"],
+        iterations=5,
+        batch_size=2,
+        initial_points=4,
+        seed=1,
+    )
+    assert report["n_told"] == 10 and report["failed"] == 0 and report["best_response"] is None
+    assert report["pareto"] and all(p["metrics"]["currin"] <= 9 for p in report["pareto"])
+    assert report["hypervolume"] > 0 and report["reference_point"]["branin"] == 18
+    exp = experiments.get(database(backend), report["exp_uuid"])
+    told = [t.metrics for t in experiments.trials(database(backend), exp)]
+    for point in report["pareto"]:  # nothing feasible told dominates a point of the front
+        assert not any(
+            row["currin"] <= 9 and row["branin"] <= point["metrics"]["branin"] and row["currin"] <= point["metrics"]["currin"]
+            and row != point["metrics"]
+            for row in told
+        )  # fmt: skip
+
+    summary = artifacts("bo-branincurrin")[0].data
+    assert f"{len(report['pareto'])} points on the Pareto front, hypervolume **{report['hypervolume']:.6g}**" in summary
+    [plot] = inline_images(summary)
+    assert artifacts("bo-branincurrin-pareto")[0].data == plot
+    assert len(artifacts("bo-branincurrin-pareto-front")[0].data) > 2  # the front's table
+    assert "10/10 evaluations: this round 2 ok, 0 failed; " in "\n".join(r.getMessage() for r in caplog.records)
+    assert "on the Pareto front, hypervolume" in caplog.text
+
+
+@pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
+def test_an_objective_missing_a_declared_metric_fails_its_trials_with_the_reason(backend, tmp_path):
+    source = "def objective(x):\n    return {'accuracy': x}\n"
+    responses = {"accuracy": "maximize", "latency_ms": "minimize"}
+    report, failed = tune_script(backend, tmp_path, source, responses=responses, iterations=2, initial_points=2)
+    assert report["n_told"] == 0 and report["failed"] == 2
+    assert [t.error for t in failed] == [
+        f"trial {t.id}: expected the metrics accuracy, latency_ms; missing latency_ms" for t in failed
+    ]

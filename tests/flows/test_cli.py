@@ -136,3 +136,33 @@ def test_experiment_ask_gives_trial_ids_and_tell_completes_them(backend, tmp_pat
     assert (shown["n_told"], shown["n_pending"]) == (2, 0)
     again = run_cli("experiment", "tell", exp_uuid, points, "1.0", "2.0", "--trial-ids", *ids)
     assert again.returncode == 1 and "is not a pending trial of this experiment" in again.stderr
+
+
+@pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
+def test_experiment_pareto_gives_the_feasible_front_of_a_two_objective_experiment(backend, tmp_path):
+    spec = tmp_path / "exp.json"
+    spec.write_text(
+        json.dumps({
+            "name": "two objectives",
+            "covars": {"x": {"vtype": "cont", "guess": 0.5, "min": 0, "max": 1}},
+            "responses": {"accuracy": "maximize", "latency_ms": {"direction": "minimize", "reference": 10}},
+            "constraints": ["latency_ms <= 5"],
+        })
+    )  # fmt: skip
+    exp_uuid = json.loads(run_cli("experiment", "new", str(spec)).stdout)["exp_uuid"]
+    points = json.dumps([{"x": 0.1}, {"x": 0.2}, {"x": 0.3}])
+    metrics = [
+        {"accuracy": 0.8, "latency_ms": 2},
+        {"accuracy": 0.9, "latency_ms": 4},
+        {"accuracy": 1.0, "latency_ms": 7},
+    ]
+    told = run_cli("experiment", "tell", exp_uuid, points, json.dumps(metrics))
+    assert told.returncode == 0, told.stderr
+    front = run_cli("experiment", "pareto", exp_uuid)
+    assert front.returncode == 0, front.stderr
+    body = json.loads(front.stdout)
+    assert [p["covars"] for p in body["points"]] == [{"x": 0.1}, {"x": 0.2}]  # x = 0.3 breaks the latency bound
+    # reference: accuracy 0.79 (the worst feasible less a tenth of the range), latency 10 (declared)
+    assert body["hypervolume"] == pytest.approx(0.11 * 6 + 0.01 * 8 - 0.01 * 6)
+    bad = run_cli("experiment", "tell", exp_uuid, json.dumps([{"x": 0.4}]), "0.9")
+    assert bad.returncode == 1 and "give every metric by name (accuracy, latency_ms)" in bad.stderr

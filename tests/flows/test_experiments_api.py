@@ -309,3 +309,97 @@ def test_tells_match_their_asks_by_id_or_point_and_a_lease_that_ran_out_frees_th
     assert [t["response"] for t in shown["trials"]] == [1.0, 2.0, 3.0]  # by trial id: the order of the asks
     bad_lease = client.post("/experiment/new", json={**SEED_EXPERIMENT, "pending_lease_s": 0}, headers=headers)
     assert bad_lease.status_code == 422 and "pending_lease_s" in bad_lease.text
+
+
+TWO_OBJECTIVES = {
+    "name": "accuracy vs latency",
+    "covars": {"depth": {"vtype": "int", "guess": 4, "min": 1, "max": 12}, "lr": {"vtype": "cont", "min": 0, "max": 1}},
+    "responses": {"accuracy": {"direction": "maximize"}, "latency_ms": {"direction": "minimize", "reference": 10}},
+    "constraints": ["memory_mb <= 100"],
+}
+TOLD = [  # (covars, metrics): rows 0-2 are the front; 3 is dominated; 4 dominates all but breaks the memory budget
+    ({"depth": 4, "lr": 0.1}, {"accuracy": 0.90, "latency_ms": 4.0, "memory_mb": 50.0}),
+    ({"depth": 8, "lr": 0.2}, {"accuracy": 0.95, "latency_ms": 6.0, "memory_mb": 80.0}),
+    ({"depth": 2, "lr": 0.3}, {"accuracy": 0.80, "latency_ms": 2.0, "memory_mb": 20.0}),
+    ({"depth": 3, "lr": 0.4}, {"accuracy": 0.70, "latency_ms": 3.0, "memory_mb": 30.0}),
+    ({"depth": 12, "lr": 0.5}, {"accuracy": 0.99, "latency_ms": 1.0, "memory_mb": 500.0}),
+]
+
+
+def test_a_two_objective_experiment_with_a_constraint_gives_its_pareto_front(client, headers, backend):
+    created = client.post("/experiment/new", json=TWO_OBJECTIVES, headers=headers)
+    assert created.status_code == 201, created.text
+    exp_uuid = created.json()["exp_uuid"]
+    assert created.json()["constraints"] == ["memory_mb <= 100"]
+    frame = pd.DataFrame([metrics for _, metrics in TOLD])
+    told = client.post(
+        f"/experiment/tell/{exp_uuid}",
+        headers=headers,
+        json={"covars_tell": pd.DataFrame([c for c, _ in TOLD]).to_json(), "response_tell": frame.to_json()},
+    )
+    assert told.status_code == 200, told.text
+    front = pd.DataFrame([m for _, m in TOLD[:3]])  # the best rows are the front, as pandas writes them
+    assert json.loads(told.json()["best_response"]) == json.loads(front.to_json())
+
+    front = client.get(f"/experiment/{exp_uuid}/pareto", headers=headers)
+    assert front.status_code == 200, front.text
+    body = front.json()
+    assert [p["covars"] for p in body["points"]] == [c for c, _ in TOLD[:3]]
+    assert [p["metrics"] for p in body["points"]] == [m for _, m in TOLD[:3]]
+    assert (body["n_told"], body["n_feasible"]) == (5, 4)
+    # the accuracy's reference inferred (worst feasible 0.70 less a tenth of the range 0.25); latency's declared
+    assert body["reference_point"] == pytest.approx({"accuracy": 0.675, "latency_ms": 10.0})
+    # boxes above (0.675, 10): 0.225 x 6, 0.275 x 4, 0.125 x 8, less their overlaps 0.225 x 4 and 0.125 x 6
+    assert body["hypervolume"] == pytest.approx(1.35 + 1.1 + 1.0 - 0.9 - 0.75)
+
+    asked = client.get(f"/experiment/ask/{exp_uuid}?n=3", headers=headers).json()  # the GP over three metrics
+    points = json.loads(asked["covars_next_exp"])
+    assert len({json.dumps(p, sort_keys=True) for p in points}) == 3 and all(1 <= p["depth"] <= 12 for p in points)
+    records = [{"accuracy": 0.5, "latency_ms": 9.0, "memory_mb": 10.0}] * 3
+    told = client.post(
+        f"/experiment/tell/{exp_uuid}",
+        headers=headers,
+        json={"covars_tell": points, "response_tell": records, "trial_ids": asked["trial_ids"]},
+    )
+    assert told.status_code == 200, told.text
+    shown = client.get(f"/experiment/{exp_uuid}", headers=headers).json()
+    assert (shown["n_told"], shown["n_pending"]) == (8, 0) and shown["trials"][-1]["metrics"] == records[0]
+
+    other = bearer(login(client, backend, email="other@test.com"))
+    assert client.get(f"/experiment/{exp_uuid}/pareto", headers=other).status_code == 404  # not theirs
+    assert client.get(f"/experiment/{exp_uuid}/pareto").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "response,message",
+    [
+        ([0.9], "give every metric by name (accuracy, latency_ms, memory_mb)"),
+        ([{"accuracy": 0.9, "latency_ms": 4.0}], "missing memory_mb"),
+        ([{"accuracy": 0.9, "latency_ms": "fast", "memory_mb": 1.0}], "latency_ms = 'fast' is not a number"),
+        ('{"accuracy": {"0": 0.9}, "latency_ms": {"0": 4.0}, "memory_mb": {"0": 1.0}, "os": {"0": 1}}', "unknown os"),
+    ],
+)
+def test_a_tell_of_several_metrics_missing_or_mistyping_one_is_422_and_stores_nothing(
+    client, headers, response, message
+):
+    exp_uuid = client.post("/experiment/new", json=TWO_OBJECTIVES, headers=headers).json()["exp_uuid"]
+    told = _tell(client, headers, exp_uuid, [{"depth": 4, "lr": 0.1}], response)
+    assert told.status_code == 422 and message in told.json()["error"], told.text
+    assert client.get(f"/experiment/{exp_uuid}", headers=headers).json()["n_told"] == 0
+
+
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        ({"responses": {"accuracy": {"direction": "up"}}}, "direction must be 'maximize' or 'minimize'"),
+        ({"responses": {}}, "with 1 to 8 objectives"),
+        ({"responses": {f"m{i}": "maximize" for i in range(9)}}, "responses"),
+        ({"constraints": ["memory_mb < 100"]}, "must look like 'metric <= number'"),
+        ({"constraints": ["m <= 1"] * 17}, "constraints"),
+        ({"constraints": ["m" * 400 + " <= 1"]}, "constraints"),
+    ],
+)
+def test_bad_objectives_and_constraints_are_422_naming_them(client, headers, change, message):
+    response = client.post("/experiment/new", json={**TWO_OBJECTIVES, **change}, headers=headers)
+    assert response.status_code == 422, response.text
+    assert message in response.json()["error"]

@@ -18,6 +18,12 @@ run on it. What was measured to matter (shared/notes/greattunes.md, benchmarks/b
   at 1,000 observations on Hartmann6 went from 22.7 s to 0.36 s, at 100 from 0.43 s to
   0.17 s (2 cores), with the same hyperparameters.
 
+An experiment with several objectives or outcome constraints (``tunefleet.bo.outcomes``) gets
+one GP per metric and, whatever ``acquisition`` names, BoTorch's acquisitions for that case:
+qLogNEI weighted by the probability of feasibility (one objective with constraints), qLogNEHVI
+(2 to 4 objectives; Daulton et al. 2021) or qLogNParEGO (more, where hypervolume improvement
+costs too much), each conditioning on the pending points as the one-objective path does.
+
 The optimiser holds nothing but its settings and the told observations: rebuild it from
 them (or from ``state()``) and it proposes exactly what it would have.
 """
@@ -34,8 +40,12 @@ import numpy as np
 import torch
 from botorch import acquisition as acq
 from botorch.acquisition.analytic import LogProbabilityOfImprovement
-from botorch.exceptions.warnings import OptimizationWarning
-from botorch.models import SingleTaskGP
+from botorch.acquisition.multi_objective.logei import qLogNoisyExpectedHypervolumeImprovement
+from botorch.acquisition.multi_objective.objective import IdentityMCMultiOutputObjective
+from botorch.acquisition.multi_objective.parego import qLogNParEGO
+from botorch.acquisition.objective import GenericMCObjective
+from botorch.exceptions.warnings import BotorchWarning
+from botorch.models import ModelListGP, SingleTaskGP
 from botorch.models.transforms.input import InputTransform
 from botorch.models.transforms.outcome import Standardize
 from botorch.optim import optimize_acqf
@@ -46,6 +56,7 @@ from threadpoolctl import threadpool_limits
 
 from tunefleet import validation
 from tunefleet.bo import hyperparameters
+from tunefleet.bo.outcomes import Outcomes
 from tunefleet.errors import InvalidInput
 from tunefleet.space import Categorical, Integer, Space
 
@@ -99,12 +110,15 @@ RESTARTS, RAW_SAMPLES, MAX_LBFGS_ITERATIONS, MAX_LINE_SEARCH_STEPS = 8, 256, 100
 # space (3 colours, say) every point is soon taken, and asks then repeat points rather than search forever.
 FRESH_DESIGN_SCAN = 1000
 ASK_THREADS = 2
+# Above this many objectives the hypervolume improvement's box decompositions grow too costly (BoTorch
+# and Ax use ParEGO's random scalarisations there).
+MAX_HYPERVOLUME_OBJECTIVES = 4
 
 
 @dataclass(frozen=True)
 class Observation:
     point: dict
-    response: float
+    response: float | dict  # a number; {metric: value} where the outcomes are not one plain objective
 
 
 class Optimizer:
@@ -115,7 +129,9 @@ class Optimizer:
     their log versions (LogEI, qLogEI, qLogNEI: same maximiser, no vanishing gradients,
     Ament et al. 2023). ``NoisyExpectedImprovement`` is qLogNEI with one point, since
     BoTorch's analytic NEI needs known noise. ``PosteriorMean`` for a batch is
-    ``qSimpleRegret``, its Monte-Carlo form.
+    ``qSimpleRegret``, its Monte-Carlo form. ``outcomes`` (default: one objective maximised or
+    minimised as ``maximize`` says) declares several objectives or constraints; tells then give
+    each response as {metric: value}.
     """
 
     def __init__(
@@ -128,6 +144,7 @@ class Optimizer:
         seed: int = 0,
         q: int = 1,
         observations: Iterable[Observation] = (),
+        outcomes: Outcomes | None = None,
     ):
         if model not in MODELS:
             raise InvalidInput(f"unknown model_type {model!r}; known: {', '.join(MODELS)}")
@@ -142,7 +159,8 @@ class Optimizer:
         self.space = space
         self.model = model
         self.acquisition = acquisition
-        self.maximize = bool(maximize)
+        self.outcomes = outcomes or Outcomes.single(maximize)
+        self.maximize = self.outcomes.objectives[0].maximize
         self.initial_points = initial_points
         self.seed = seed
         self.q = q
@@ -157,9 +175,13 @@ class Optimizer:
             raise InvalidInput(f"{len(points)} points but {len(responses)} responses")
         checked = []
         for row, (point, response) in enumerate(zip(points, responses)):
-            if not validation.is_finite(response):
+            if not self.outcomes.plain:
+                response = self.outcomes.values(response, f"response row {row}")
+            elif not validation.is_finite(response):
                 raise InvalidInput(f"response {response!r} (row {row}) is not a finite number")
-            checked.append(Observation(self.space.validate_point(point), float(response)))
+            else:
+                response = float(response)
+            checked.append(Observation(self.space.validate_point(point), response))
         self._observations.extend(checked)
 
     def ask(self, q: int | None = None, pending: Sequence[dict] = ()) -> list[dict]:
@@ -185,15 +207,29 @@ class Optimizer:
 
     @property
     def best(self) -> Observation | None:
-        """The best observation so far (the first one on ties)."""
+        """The best (feasible) observation so far, the first one on ties; None with several objectives."""
+        if not self.outcomes.plain:
+            front = self.pareto if len(self.outcomes.objectives) == 1 else []
+            return front[0] if front else None
         if not self._observations:
             return None
         pick = max if self.maximize else min
         return pick(self._observations, key=lambda o: o.response)
 
     @property
+    def pareto(self) -> list[Observation]:
+        """The feasible observations no other feasible one dominates (with one objective: the best)."""
+        if self.outcomes.plain:
+            return [self.best] if self.best else []
+        rows = [o.response for o in self._observations]
+        return [self._observations[i] for i in self.outcomes.pareto(rows)]
+
+    @property
     def best_response(self) -> float | None:
-        return self.best.response if self.best else None
+        """The best observation's (first) objective."""
+        if self.best is None:
+            return None
+        return self.best.response if self.outcomes.plain else self.best.response[self.outcomes.objectives[0].name]
 
     @property
     def covars_best_response(self) -> dict | None:
@@ -209,6 +245,8 @@ class Optimizer:
             "initial_points": self.initial_points,
             "seed": self.seed,
             "q": self.q,
+            "responses": self.outcomes.responses(),
+            "constraints": self.outcomes.constraint_texts(),
             "observations": [{"point": o.point, "response": o.response} for o in self._observations],
         }
 
@@ -223,6 +261,7 @@ class Optimizer:
             seed=state["seed"],
             q=state["q"],
             observations=[Observation(o["point"], o["response"]) for o in state["observations"]],
+            outcomes=Outcomes.parse(state.get("responses"), state.get("constraints"), state["maximize"]),
         )
 
     # the initial design ---------------------------------------------------------------
@@ -258,16 +297,21 @@ class Optimizer:
             threadpool_limits(1, user_api="blas"),
         ):
             X = _tensor(self.space.encode([o.point for o in self._observations]))
-            sign = 1.0 if self.maximize else -1.0
-            Y = sign * _tensor([[o.response] for o in self._observations])
-            model = self._fitted_model(X, Y)
-            acquisition = self._acquisition(model, X, Y, batch=q > 1 or bool(pending))
-            if pending:
-                acquisition.set_X_pending(_tensor(self.space.encode(pending)))
+            X_pending = _tensor(self.space.encode(pending)) if pending else None
+            if self.outcomes.plain:
+                sign = 1.0 if self.maximize else -1.0
+                Y = sign * _tensor([[o.response] for o in self._observations])
+                acquisition = self._acquisition(self._fitted_model(X, Y), X, Y, batch=q > 1 or bool(pending))
+                if pending:
+                    acquisition.set_X_pending(X_pending)
+            else:
+                acquisition = self._outcome_acquisition(X, X_pending)
             with warnings.catch_warnings():
                 # L-BFGS stopping early on a flat acquisition still returns the best start
                 # found; retrying with fresh starts doubled the cost and did not help.
-                warnings.simplefilter("ignore", OptimizationWarning)
+                # Before any feasible point BoTorch suggests its probability of feasibility; the
+                # feasibility-weighted improvement it warns about is that, scaled.
+                warnings.simplefilter("ignore", BotorchWarning)  # OptimizationWarning is one
                 warnings.simplefilter("ignore", RuntimeWarning)
                 candidates, _ = optimize_acqf(
                     acquisition,
@@ -307,6 +351,30 @@ class Optimizer:
         fitted = hyperparameters.fit(model.input_transform.transform(X), model.train_targets, fixed_noise, self.seed)
         hyperparameters.load(model, fitted)
         return model
+
+    def _outcome_acquisition(self, X: torch.Tensor, X_pending: torch.Tensor | None):
+        """Several objectives or constraints: a GP per metric (objectives signed so larger is better,
+        then the metrics only constraints name), and the acquisition their number calls for."""
+        outcomes, rows = self.outcomes, [o.response for o in self._observations]
+        objectives = len(outcomes.objectives)
+        signs = [1.0 if o.maximize else -1.0 for o in outcomes.objectives]
+        signs += [1.0] * (len(outcomes.metrics) - objectives)
+        Y = _tensor([[sign * row[name] for sign, name in zip(signs, outcomes.metrics)] for row in rows])
+        model = ModelListGP(*(self._fitted_model(X, Y[:, j : j + 1]) for j in range(Y.shape[1])))
+        column = {name: j for j, name in enumerate(outcomes.metrics)}
+        # BoTorch counts a sample feasible where each callable is <= 0 (a sigmoid of it weights the acquisition)
+        constraints = [
+            _violation(c.upper, c.bound, column[c.metric], signs[column[c.metric]]) for c in outcomes.constraints
+        ]
+        common = dict(X_baseline=X, X_pending=X_pending, constraints=constraints or None, prune_baseline=True)
+        if objectives == 1:
+            return acq.qLogNoisyExpectedImprovement(model, objective=GenericMCObjective(_first_output), **common)
+        selected = IdentityMCMultiOutputObjective(outcomes=list(range(objectives)))
+        if objectives > MAX_HYPERVOLUME_OBJECTIVES:
+            return qLogNParEGO(model, objective=selected, **common)
+        reference = outcomes.reference_point(rows)
+        ref_point = [sign * reference[o.name] for sign, o in zip(signs, outcomes.objectives)]
+        return qLogNoisyExpectedHypervolumeImprovement(model, ref_point=ref_point, objective=selected, **common)
 
     def _acquisition(self, model: SingleTaskGP, X: torch.Tensor, Y: torch.Tensor, batch: bool):
         name = BATCH_VERSION.get(self.acquisition, self.acquisition) if batch else self.acquisition
@@ -367,6 +435,20 @@ def _matern_kernel(dim: int) -> ScaleKernel:
         MaternKernel(nu=2.5, ard_num_dims=dim, lengthscale_prior=GammaPrior(3.0, 6.0)),
         outputscale_prior=GammaPrior(2.0, 0.15),
     )
+
+
+def _first_output(Z: torch.Tensor, X: torch.Tensor | None = None) -> torch.Tensor:
+    return Z[..., 0]
+
+
+def _violation(upper: bool, bound: float, column: int, sign: float):
+    """A constraint as BoTorch takes it: a callable of the model's samples, <= 0 where it holds."""
+
+    def violation(Z: torch.Tensor) -> torch.Tensor:
+        value = sign * Z[..., column]
+        return value - bound if upper else bound - value
+
+    return violation
 
 
 def _key(point: dict) -> tuple:

@@ -55,6 +55,7 @@ def _columns_orient(value: dict, what: str) -> list[dict]:
     return [{name: column[index] for name, column in value.items()} for index in indexes]
 
 
-def to_columns_json(row: dict) -> str:
-    """One row as pandas' default ``to_json`` writes it: ``{"name": {"0": value}}``."""
-    return json.dumps({name: {"0": value} for name, value in row.items()})
+def to_columns_json(rows: list[dict | None]) -> str:
+    """Rows as pandas' default ``to_json`` writes them: ``{"name": {"0": value, "1": ...}}``."""
+    names = dict.fromkeys(name for row in rows for name in row or {})
+    return json.dumps({name: {str(i): (row or {}).get(name) for i, row in enumerate(rows)} for name in names})

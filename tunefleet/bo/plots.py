@@ -10,6 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from tunefleet.bo.outcomes import Outcomes  # noqa: E402
+
 
 def best_so_far_png(responses: list[float], maximize: bool, title: str) -> bytes:
     """Each evaluation's response and the running best, by evaluation number."""
@@ -23,6 +25,31 @@ def best_so_far_png(responses: list[float], maximize: bool, title: str) -> bytes
     axes.set_ylabel("response")
     axes.set_title(title)
     axes.legend()
+    return _png(figure)
+
+
+def pareto_png(told: list[dict], front: list[dict], outcomes: Outcomes, title: str) -> bytes:
+    """Every told point in the plane of the first two objectives (infeasible ones crossed), the
+    Pareto front as a staircase through its points."""
+    x, y = (o.name for o in outcomes.objectives[:2])
+    figure, axes = plt.subplots(figsize=(7, 5), dpi=100)
+    feasible = [row for row in told if outcomes.feasible(row)]
+    infeasible = [row for row in told if not outcomes.feasible(row)]
+    axes.scatter([r[x] for r in feasible], [r[y] for r in feasible], s=14, color="tab:gray", label="feasible")
+    if infeasible:
+        axes.scatter([r[x] for r in infeasible], [r[y] for r in infeasible], s=18, marker="x", color="tab:red",
+                     label="violates a constraint")  # fmt: skip
+    ordered = sorted(front, key=lambda r: r[x])
+    axes.step([r[x] for r in ordered], [r[y] for r in ordered], where="post", color="tab:blue", linewidth=1.5)
+    axes.scatter([r[x] for r in ordered], [r[y] for r in ordered], s=30, color="tab:blue", label="Pareto front")
+    axes.set_xlabel(f"{x} ({outcomes.objectives[0].direction})")
+    axes.set_ylabel(f"{y} ({outcomes.objectives[1].direction})")
+    axes.set_title(title)
+    axes.legend()
+    return _png(figure)
+
+
+def _png(figure) -> bytes:
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")

@@ -8,12 +8,18 @@ points; asks of one experiment take turns (``Database.exclusive``). A tell compl
 trial it names (by id) or whose point it repeats, or records a point nobody asked for; a tell
 after the lease ended is still recorded.
 
+An experiment may declare several objectives and outcome constraints (``responses``,
+``constraints``: ``tunefleet.bo.outcomes``); its tells then carry every metric, each trial keeps
+them all (``metrics``), and ``pareto`` gives the feasible non-dominated trials and their
+hypervolume. Without them an experiment is the seed's: one ``Response``, best by SQL.
+
 Verbs: ``create``, ``get``, ``list``, ``ask`` / ``tell`` (from outside), ``propose`` /
-``finish`` (the closed loop: pending trials, then their outcome), ``summary``, ``view``.
+``finish`` (the closed loop: pending trials, then their outcome), ``summary``, ``pareto``, ``view``.
 """
 
 from __future__ import annotations
 
+import builtins  # ``list`` is a verb here
 import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import timedelta, timezone
@@ -22,6 +28,8 @@ from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from tunefleet import validation
+from tunefleet.bo import pandas_json
+from tunefleet.bo.outcomes import Outcomes
 from tunefleet.bo.tables import Experiment, Trial, TrialStatus
 from tunefleet.db import OPERATOR, Caller, Database, RecordNotFound, visible
 from tunefleet.db.columns import utcnow
@@ -52,6 +60,8 @@ class ExperimentSpec:
     seed: int = 0
     initial_points: int = 5
     pending_lease_s: int = DEFAULT_LEASE_S
+    responses: dict | None = None  # {name: {direction, reference}}; None: one "Response" (``maximize``)
+    constraints: list[str] | None = None  # ["latency_ms <= 5", ...]
 
 
 def create(db: Database, spec: ExperimentSpec, owner_id: int | None = None) -> Experiment:
@@ -59,6 +69,7 @@ def create(db: Database, spec: ExperimentSpec, owner_id: int | None = None) -> E
     from tunefleet.bo import engine  # torch: imported only where an optimiser is built (CLI start-up)
 
     space = Space.from_covars(spec.covars)
+    declared = Outcomes.parse(spec.responses, spec.constraints, spec.maximize)
     try:
         engine.Optimizer(space, model=spec.model_type, acquisition=spec.acq_func)
     except InvalidInput as exc:  # an unknown model or acquisition name
@@ -78,12 +89,19 @@ def create(db: Database, spec: ExperimentSpec, owner_id: int | None = None) -> E
             covars=space.to_dict(),
             model_type=spec.model_type,
             acq_func=spec.acq_func,
-            maximize=spec.maximize,
             seed=spec.seed,
             initial_points=spec.initial_points,
             pending_lease_s=spec.pending_lease_s,
+            maximize=declared.objectives[0].maximize,
+            responses=None if spec.responses is None else declared.responses(),
+            constraints=declared.constraint_texts() or None,
         )
     )
+
+
+def outcomes(exp: Experiment) -> Outcomes:
+    """What ``exp`` measures: its declared objectives and constraints, or the seed's one ``Response``."""
+    return Outcomes.parse(exp.responses, exp.constraints, exp.maximize)
 
 
 def get(db: Database, exp_uuid: str, caller: Caller = OPERATOR) -> Experiment:
@@ -111,16 +129,17 @@ def optimizer(db: Database, exp: Experiment, session: Session | None = None):
     from tunefleet.bo import engine
 
     told = _trials(session, exp, TrialStatus.complete) if session else trials(db, exp)
+    declared = outcomes(exp)
     optimiser = engine.Optimizer(
         Space.from_covars(exp.covars),
         model=exp.model_type,
         acquisition=exp.acq_func,
-        maximize=exp.maximize,
         initial_points=exp.initial_points,
         seed=exp.seed,
+        outcomes=declared,
     )
     if told:
-        optimiser.tell([t.covars for t in told], [t.response for t in told])
+        optimiser.tell([t.covars for t in told], [t.response if declared.plain else t.metrics for t in told])
     return optimiser
 
 
@@ -157,11 +176,12 @@ def ask(db: Database, exp: Experiment, n: int = 1) -> list[Trial]:
 
 
 def tell(
-    db: Database, exp: Experiment, points: list[dict], responses: list[float], trial_ids: list[int] | None = None
+    db: Database, exp: Experiment, points: list[dict], responses: list, trial_ids: list[int] | None = None
 ) -> list[Trial]:
     """Record evaluated points: all of them or, if any is invalid, none. Row i completes the pending
     trial ``trial_ids[i]`` (None: the pending trial asked with that point, if any), or is a new
-    complete trial for a point nobody asked for. A trial told already is refused."""
+    complete trial for a point nobody asked for. A trial told already is refused. A response is a
+    number, or {metric: value} with every metric of an experiment with several (``told_responses``)."""
     if len(points) != len(responses):
         raise TellError(f"covars_tell has {len(points)} rows but response_tell has {len(responses)}")
     if not points:
@@ -174,7 +194,8 @@ def tell(
         raise TellError("trial_ids must be distinct trial ids (or null for a point nobody asked for)")
     space = Space.from_covars(exp.covars)
     clean = [space.validate_point(point) for point in points]
-    values = [_finite_response(value, row) for row, value in enumerate(responses)]
+    declared = outcomes(exp)
+    values = [_told(declared, value, row, f"response_tell row {row}") for row, value in enumerate(responses)]
     with db.exclusive(_ASK_LOCK, exp.id) as session:
         now = utcnow()
         pending = {t.id: t for t in _trials(session, exp, TrialStatus.pending)}
@@ -185,12 +206,38 @@ def tell(
                 raise TellError(f"trial_ids row {row}: {trial_id} is not a pending trial of this experiment")
             if trial is None:
                 trial = Trial(experiment_id=exp.id, covars=point)
-            trial.covars, trial.response, trial.status, trial.finished_at = point, value, TrialStatus.complete, now
+            trial.covars, trial.status, trial.finished_at = point, TrialStatus.complete, now
+            trial.response, trial.metrics = value
             rows.append(trial)
         session.add_all(rows)
         session.exec(update(Experiment).where(Experiment.id == exp.id).values(updated_at=now))
         session.commit()
     return rows
+
+
+def told_responses(exp: Experiment, value) -> list:
+    """The rows of a tell's responses: a list of numbers, or a pandas-JSON table (any orient) with one
+    column (one metric) or one column per metric (an experiment with several)."""
+    names = outcomes(exp).metrics
+    if isinstance(value, builtins.list) and all(not isinstance(v, (dict, builtins.list)) for v in value):
+        return value  # a plain list of numbers
+    rows = pandas_json.rows(value, "response_tell", set(names))
+    if len(names) > 1:
+        return rows
+    if any(len(row) != 1 for row in rows):
+        raise TellError(f"response_tell must have exactly one column ({names[0]!r})")
+    return [next(iter(row.values())) for row in rows]
+
+
+def _told(declared: Outcomes, value, row: int, where: str) -> tuple[float, dict | None]:
+    """A told response as (the first objective's value, every metric; None for a plain experiment)."""
+    if declared.plain:
+        return _finite_response(value, row), None
+    try:
+        metrics = declared.values(value, where)
+    except InvalidInput as exc:
+        raise TellError(str(exc)) from exc
+    return metrics[declared.objectives[0].name], metrics
 
 
 def _asked_with(pending: dict[int, Trial], point: dict) -> Trial | None:
@@ -211,20 +258,22 @@ def propose(db: Database, exp: Experiment, q: int) -> list[Trial]:
     return pending[:q] if pending else ask(db, exp, q)
 
 
-def finish(db: Database, trial_id: int, response: float | None = None, error: str | None = None) -> None:
-    """Complete a pending trial with its response, or fail it with the error; only once."""
+def finish(
+    db: Database, exp: Experiment, trial_id: int, response: float | dict | None = None, error: str | None = None
+) -> None:
+    """Complete a pending trial of ``exp`` with its response (a number, or {metric: value}), or fail it
+    with the error; only once."""
     values = dict(status=TrialStatus.failed, error=error) if error else dict(status=TrialStatus.complete)
     if not error:
-        values["response"] = _finite_response(response, trial_id)
+        values["response"], values["metrics"] = _told(outcomes(exp), response, trial_id, f"trial {trial_id}")
     now = utcnow()
     with db.session() as session:
         done = session.exec(
             update(Trial)
-            .where(Trial.id == trial_id, Trial.status == TrialStatus.pending)
+            .where(Trial.id == trial_id, Trial.experiment_id == exp.id, Trial.status == TrialStatus.pending)
             .values(finished_at=now, **values)
         )
-        owner = select(Trial.experiment_id).where(Trial.id == trial_id).scalar_subquery()
-        session.exec(update(Experiment).where(Experiment.id == owner).values(updated_at=now))
+        session.exec(update(Experiment).where(Experiment.id == exp.id).values(updated_at=now))
         session.commit()
     if done.rowcount == 0:
         raise Conflict(f"trial {trial_id} is not pending")
@@ -255,6 +304,10 @@ class Summary:
 
 
 def summary(db: Database, exp: Experiment) -> Summary:
+    """The best complete trial (feasible, with constraints; none with several objectives) and counts."""
+    declared = outcomes(exp)
+    if not declared.plain:
+        return _outcome_summary(db, exp, declared)
     best_first = Trial.response.desc() if exp.maximize else Trial.response.asc()
     with db.session() as session:
         where = (Trial.experiment_id == exp.id, Trial.status == TrialStatus.complete)
@@ -269,6 +322,39 @@ def summary(db: Database, exp: Experiment) -> Summary:
     )
 
 
+def _outcome_summary(db: Database, exp: Experiment, declared: Outcomes) -> Summary:
+    with db.session() as session:
+        told = _trials(session, exp, TrialStatus.complete)
+        updated = session.exec(select(Experiment.updated_at).where(Experiment.id == exp.id)).one()
+    best = declared.best([t.metrics for t in told]) if len(declared.objectives) == 1 else None
+    return Summary(
+        best_response=None if best is None else told[best].response,
+        covars_best_response=None if best is None else told[best].covars,
+        n_told=len(told),
+        time_updated=updated.isoformat(),
+    )
+
+
+def pareto(db: Database, exp: Experiment) -> dict:
+    """The feasible complete trials no other dominates, with the hypervolume they span from the
+    reference point (declared, or inferred from the told values: ``Outcomes.reference_point``)."""
+    declared = outcomes(exp)
+    told = trials(db, exp)
+    rows = [t.metrics if t.metrics is not None else {declared.objectives[0].name: t.response} for t in told]
+    reference = declared.reference_point(rows) if rows else {}
+    front = declared.pareto(rows)
+    return {
+        "exp_uuid": exp.uuid,
+        "objectives": declared.responses(),
+        "constraints": declared.constraint_texts(),
+        "n_told": len(rows),
+        "n_feasible": sum(declared.feasible(row) for row in rows),
+        "reference_point": reference,
+        "hypervolume": declared.hypervolume(rows, reference) if rows else 0.0,
+        "points": [{"trial_id": told[i].id, "covars": told[i].covars, "metrics": rows[i]} for i in front],
+    }
+
+
 def view(db: Database, exp: Experiment, with_trials: bool = False) -> dict:
     """The JSON shape of an experiment for the API and CLI: settings, best point, counts."""
     result = summary(db, exp)
@@ -280,6 +366,8 @@ def view(db: Database, exp: Experiment, with_trials: bool = False) -> dict:
         "model_type": exp.model_type,
         "acq_func": exp.acq_func,
         "maximize": exp.maximize,
+        "responses": outcomes(exp).responses(),
+        "constraints": outcomes(exp).constraint_texts(),
         "seed": exp.seed,
         "initial_points": exp.initial_points,
         "pending_lease_s": exp.pending_lease_s,
@@ -291,5 +379,8 @@ def view(db: Database, exp: Experiment, with_trials: bool = False) -> dict:
         "time_updated": result.time_updated,
     }
     if with_trials:
-        document["trials"] = [{"covars": t.covars, "response": t.response} for t in trials(db, exp)]
+        document["trials"] = [
+            {"covars": t.covars, "response": t.response, **({} if t.metrics is None else {"metrics": t.metrics})}
+            for t in trials(db, exp)
+        ]
     return document

@@ -29,6 +29,10 @@ class Experiment(SQLModel, table=True):
     seed: int = 0
     initial_points: int = 5
     pending_lease_s: int = 3600  # how long an asked point counts as pending, waiting for its tell
+    # {name: {direction, reference}} and ["metric <= bound", ...] (tunefleet.bo.outcomes); None: the
+    # seed's one objective "Response", maximised as ``maximize`` says, and no constraint
+    responses: dict[str, Any] | None = Field(default=None, sa_column=json_column())
+    constraints: list[str] | None = Field(default=None, sa_column=json_column())
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
 
@@ -49,7 +53,8 @@ class Trial(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     experiment_id: int = Field(foreign_key="experiments.id", index=True)
     covars: dict[str, Any] = Field(sa_column=json_column(nullable=False))
-    response: float | None = None
+    response: float | None = None  # the first objective's value
+    metrics: dict[str, float] | None = Field(default=None, sa_column=json_column())  # every told metric; None: plain
     status: TrialStatus = Field(default=TrialStatus.complete)
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))

@@ -1,0 +1,147 @@
+"""Several objectives and outcome constraints: declarations, told values, the Pareto front and its
+hypervolume, and the engine's proposals for them."""
+
+import json
+
+import pytest
+
+from tunefleet.bo.engine import Optimizer
+from tunefleet.bo.outcomes import MAX_OBJECTIVES, OutcomeError, Outcomes
+from tunefleet.objectives import branin_currin
+from tunefleet.space import Space
+
+UNIT_SQUARE = Space.from_covars(
+    {
+        "x1": {"vtype": "cont", "guess": 0.5, "min": 0, "max": 1},
+        "x2": {"vtype": "cont", "guess": 0.5, "min": 0, "max": 1},
+    }
+)
+# BoTorch's reference point for BraninCurrin; the largest hypervolume is 59.36.
+BRANIN_CURRIN = {
+    "branin": {"direction": "minimize", "reference": 18},
+    "currin": {"direction": "minimize", "reference": 6},
+}
+ACCURACY_LATENCY = Outcomes.parse({"accuracy": "maximize", "latency_ms": {"direction": "minimize"}}, ["memory <= 100"])
+
+
+def test_an_experiment_that_declares_nothing_has_the_seeds_one_response():
+    outcomes = Outcomes.parse(None, None, maximize=False)
+    assert outcomes.plain and outcomes.metrics == ("Response",) and not outcomes.objectives[0].maximize
+
+
+def test_constraints_may_name_other_metrics_which_every_tell_then_carries():
+    assert ACCURACY_LATENCY.metrics == ("accuracy", "latency_ms", "memory")
+    assert ACCURACY_LATENCY.constraint_texts() == ["memory <= 100"]
+    assert Outcomes.parse(ACCURACY_LATENCY.responses(), ACCURACY_LATENCY.constraint_texts()) == ACCURACY_LATENCY
+
+
+@pytest.mark.parametrize(
+    "responses,constraints,message",
+    [
+        ({}, None, "with 1 to 8 objectives"),
+        ({f"m{i}": "maximize" for i in range(MAX_OBJECTIVES + 1)}, None, "at most 8 objectives"),
+        ({"acc": "up"}, None, "responses['acc'].direction must be 'maximize' or 'minimize', got 'up'"),
+        ({"1acc": "maximize"}, None, "response name '1acc' must be a letter"),
+        ({"acc": {"direction": "maximize", "weight": 2}}, None, "responses['acc'] must be"),
+        ({"acc": {"direction": "maximize", "reference": "nan"}}, None, "reference must be a finite number"),
+        (None, ["latency_ms < 5"], "must look like 'metric <= number'"),
+        (None, ["latency_ms <= inf"], "the bound 'inf' is not a finite number"),
+        (None, "latency_ms <= 5", "constraints must be a list"),
+        (None, ["m <= 1"] * 17, "at most 16 constraints"),
+    ],
+)
+def test_bad_declarations_are_refused_with_the_field_and_the_fix(responses, constraints, message):
+    with pytest.raises(OutcomeError) as refused:
+        Outcomes.parse(responses, constraints)
+    assert message in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "told,message",
+    [
+        (0.9, "give every metric by name (accuracy, latency_ms, memory)"),
+        ({"accuracy": 0.9, "latency_ms": 3}, "missing memory"),
+        ({"accuracy": 0.9, "latency_ms": 3, "memory": 5, "os": 1}, "unknown os"),
+        ({"accuracy": "high", "latency_ms": 3, "memory": 5}, "accuracy = 'high' is not a number"),
+        ({"accuracy": float("inf"), "latency_ms": 3, "memory": 5}, "accuracy = inf is not finite"),
+    ],
+)
+def test_told_values_must_give_every_metric_as_a_finite_number(told, message):
+    with pytest.raises(OutcomeError) as refused:
+        ACCURACY_LATENCY.values(told, "response_tell row 3")
+    assert str(refused.value).startswith("response_tell row 3: ") and message in str(refused.value)
+
+
+ROWS = [
+    {"accuracy": 0.90, "latency_ms": 4, "memory": 50},
+    {"accuracy": 0.95, "latency_ms": 6, "memory": 50},
+    {"accuracy": 0.80, "latency_ms": 2, "memory": 50},
+    {"accuracy": 0.70, "latency_ms": 3, "memory": 50},  # dominated by row 2
+    {"accuracy": 0.99, "latency_ms": 1, "memory": 500},  # dominates all, but breaks the memory budget
+    {"accuracy": 0.80, "latency_ms": 2, "memory": 60},  # equal to row 2: the first one is kept
+]
+
+
+def test_the_pareto_front_is_the_feasible_rows_no_other_feasible_row_dominates():
+    assert ACCURACY_LATENCY.pareto(ROWS) == [0, 1, 2]
+
+
+def test_the_hypervolume_is_the_union_of_the_boxes_the_front_dominates():
+    reference = {"accuracy": 0.5, "latency_ms": 10}
+    # boxes 0.4 x 6, 0.45 x 4, 0.3 x 8; pairwise overlaps 0.4 x 4, 0.3 x 6, 0.3 x 4; all three 0.3 x 4
+    expected = 2.4 + 1.8 + 2.4 - 1.6 - 1.8 - 1.2 + 1.2
+    assert ACCURACY_LATENCY.hypervolume(ROWS, reference) == pytest.approx(expected)
+    three = Outcomes.parse({"a": "maximize", "b": "maximize", "c": "maximize"}, None)
+    rows = [{"a": 2, "b": 1, "c": 1}, {"a": 1, "b": 2, "c": 1}]
+    assert three.hypervolume(rows, {"a": 0, "b": 0, "c": 0}) == pytest.approx(3.0)
+
+
+def test_an_undeclared_reference_is_the_worst_feasible_value_a_tenth_of_the_range_further():
+    reference = ACCURACY_LATENCY.reference_point(ROWS)
+    assert reference == pytest.approx({"accuracy": 0.70 - 0.025, "latency_ms": 6 + 0.4})
+
+
+def test_two_objectives_reach_most_of_the_branin_currin_hypervolume_in_16_evaluations():
+    outcomes = Outcomes.parse(BRANIN_CURRIN, None)
+    optimizer = Optimizer(UNIT_SQUARE, outcomes=outcomes, seed=1)
+    while len(optimizer.observations) < 16:
+        points = optimizer.ask(2)
+        assert len({json.dumps(p, sort_keys=True) for p in points}) == 2  # a batch is distinct points
+        optimizer.tell(points, [branin_currin(**p) for p in points])
+    told = [o.response for o in optimizer.observations]
+    sobol = [branin_currin(**p) for p in [UNIT_SQUARE.guess(), *UNIT_SQUARE.sobol(15, seed=1)]]
+    reference = {"branin": 18, "currin": 6}
+    assert outcomes.hypervolume(told, reference) > 45  # of 59.36; 16 Sobol points span 1.5
+    assert outcomes.hypervolume(sobol, reference) < 5
+    assert optimizer.best is None and len(optimizer.pareto) >= 3
+
+
+def test_a_constrained_objective_finds_the_best_feasible_point():
+    # Branin's three minima (0.3979): only the one at (0.543, 0.152) has currin >= 10.
+    outcomes = Outcomes.parse({"branin": "minimize"}, ["currin >= 10"])
+    optimizer = Optimizer(UNIT_SQUARE, outcomes=outcomes, seed=2)
+    while len(optimizer.observations) < 20:
+        points = optimizer.ask()
+        optimizer.tell(points, [branin_currin(**p) for p in points])
+    assert optimizer.best.response["currin"] >= 10 and optimizer.best_response < 0.5
+    assert optimizer.best.point["x1"] == pytest.approx(0.543, abs=0.03)
+
+
+def test_more_than_four_objectives_are_asked_by_parego_and_state_keeps_the_outcomes():
+    outcomes = Outcomes.parse({f"f{i}": "minimize" for i in range(5)}, ["f0 <= 0.8"])
+    optimizer = Optimizer(UNIT_SQUARE, outcomes=outcomes, initial_points=4, seed=3)
+    while len(optimizer.observations) < 6:
+        points = optimizer.ask()
+        optimizer.tell(points, [{f"f{i}": (p["x1"] - i / 4) ** 2 + p["x2"] for i in range(5)} for p in points])
+    again = Optimizer.from_state(json.loads(json.dumps(optimizer.state())))
+    assert again.outcomes == outcomes and again.observations == optimizer.observations
+    assert again.ask() == optimizer.ask()  # rebuilt, it proposes what it would have
+    assert UNIT_SQUARE.validate_point(optimizer.ask()[0])
+
+
+def test_a_tell_missing_a_metric_records_nothing():
+    optimizer = Optimizer(UNIT_SQUARE, outcomes=ACCURACY_LATENCY)
+    rows = [{"accuracy": 0.9, "latency_ms": 3, "memory": 5}, {"accuracy": 0.9, "latency_ms": 3}]
+    with pytest.raises(OutcomeError, match="response row 1: .*missing memory"):
+        optimizer.tell([{"x1": 0.1, "x2": 0.2}, {"x1": 0.3, "x2": 0.4}], rows)
+    assert optimizer.observations == ()
