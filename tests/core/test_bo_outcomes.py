@@ -3,7 +3,10 @@ hypervolume, and the engine's proposals for them."""
 
 import json
 
+import numpy as np
 import pytest
+import torch
+from botorch.utils.multi_objective.box_decompositions.dominated import DominatedPartitioning
 
 from tunefleet.bo.engine import Optimizer
 from tunefleet.bo.outcomes import MAX_OBJECTIVES, OutcomeError, Outcomes
@@ -145,3 +148,24 @@ def test_a_tell_missing_a_metric_records_nothing():
     with pytest.raises(OutcomeError, match="response row 1: .*missing memory"):
         optimizer.tell([{"x1": 0.1, "x2": 0.2}, {"x1": 0.3, "x2": 0.4}], rows)
     assert optimizer.observations == ()
+
+
+def test_a_large_front_in_many_objectives_gets_a_seeded_estimate_within_two_percent():
+    five = Outcomes.parse({f"f{i}": "maximize" for i in range(5)}, None)
+    rng = np.random.default_rng(4)
+    points = np.abs(rng.standard_normal((60, 5)))
+    points /= np.linalg.norm(points, axis=1, keepdims=True)  # all on the front
+    rows = [dict(zip([f"f{i}" for i in range(5)], p)) for p in points]
+    origin = dict.fromkeys([f"f{i}" for i in range(5)], 0.0)
+    assert five.exact_hypervolume(51) and not five.exact_hypervolume(60)
+    estimate = five.hypervolume(rows, origin)
+    assert five.hypervolume(rows, origin) == estimate  # seeded: the same every time
+    exact = DominatedPartitioning(ref_point=torch.zeros(5, dtype=torch.double), Y=torch.as_tensor(points))
+    assert estimate == pytest.approx(float(exact.compute_hypervolume()), rel=0.02)
+
+
+def test_the_two_objective_area_is_exact_for_any_front_size():
+    two = Outcomes.parse({"a": "maximize", "b": "maximize"}, None)
+    rows = [{"a": (k + 1) / 1000, "b": 1 - k / 1000} for k in range(1000)]  # a staircase of 1,000 steps
+    assert two.exact_hypervolume(1000)
+    assert two.hypervolume(rows, {"a": 0, "b": 0}) == pytest.approx(sum(0.001 * (1 - k / 1000) for k in range(1000)))

@@ -1,6 +1,7 @@
 """What an experiment measures: its objectives (one or several, each minimised or maximised) and
 its outcome constraints (``latency_ms <= 5``), and what follows from them for told values —
-feasibility, the best point, the Pareto front and its hypervolume.
+feasibility, the best point, the Pareto front and its hypervolume (exact, or above a size
+estimated: ``Outcomes.exact_hypervolume``).
 
 An experiment that declares nothing has the seed's one objective, ``Response``. Constraints
 may name an objective or another metric, which every tell then carries too (Ax's outcome
@@ -25,6 +26,7 @@ RESPONSE = "Response"
 MAX_OBJECTIVES, MAX_CONSTRAINTS = 8, 16
 DIRECTIONS = ("maximize", "minimize")
 REFERENCE_MARGIN = 0.1
+EXACT_HYPERVOLUME_SIZE, HYPERVOLUME_SAMPLES = 256, 2**16
 CONSTRAINT = re.compile(r"\s*(?P<metric>[A-Za-z_][A-Za-z0-9_.\-]{0,199})\s*(?P<op><=|>=)\s*(?P<bound>\S+)\s*")
 
 
@@ -170,31 +172,70 @@ class Outcomes:
         return reference
 
     def hypervolume(self, rows: Sequence[Mapping[str, float]], reference: Mapping[str, float]) -> float:
-        """The volume the feasible rows dominate above ``reference`` (objectives' units, multiplied)."""
+        """The volume the feasible rows dominate above ``reference`` (objectives' units, multiplied):
+        exact where ``exact_hypervolume`` says so, else a seeded Monte-Carlo estimate."""
         front = [rows[i] for i in self.pareto(rows)]
-        if not front:
-            return 0.0
         signs = np.array([1.0 if o.maximize else -1.0 for o in self.objectives])
         origin = np.array([reference[o.name] for o in self.objectives]) * signs
-        if len(self.objectives) == 1:
-            return max(0.0, float(self.signed(front)[0, 0] - origin[0]))
+        points = self.signed(front) - origin
+        points = points[np.all(points > 0, axis=1)]
+        if len(points) == 0:
+            return 0.0
+        if len(self.objectives) <= 2:
+            return _swept_area(points)
+        if not self.exact_hypervolume(len(points)):
+            return _estimated_volume(points)
         # BoTorch's box decomposition (torch: imported where a volume is measured): an exact recursion
         # in numpy matched it to 1e-12 but took 77 s for 30 points in 8 objectives, against 0.6 s.
         import torch
         from botorch.utils.multi_objective.box_decompositions.dominated import DominatedPartitioning
 
-        points = torch.as_tensor(self.signed(front), dtype=torch.double)
-        partitioning = DominatedPartitioning(ref_point=torch.as_tensor(origin, dtype=torch.double), Y=points)
-        return float(partitioning.compute_hypervolume())
+        Y = torch.as_tensor(points, dtype=torch.double)
+        return float(
+            DominatedPartitioning(ref_point=torch.zeros(Y.shape[1], dtype=torch.double), Y=Y).compute_hypervolume()
+        )
+
+    def exact_hypervolume(self, front_size: int) -> bool:
+        """Whether the hypervolume of a front this size is computed exactly: always in one or two
+        objectives; in more while front points × objectives <= 256 (the box decomposition's cost
+        grows exponentially: 50 points in 8 objectives took 2.3 s, 2,000 in 3 took 2 s)."""
+        return len(self.objectives) <= 2 or front_size * len(self.objectives) <= EXACT_HYPERVOLUME_SIZE
+
+
+def _swept_area(points: np.ndarray) -> float:
+    """The area two-objective points (all > 0) dominate from the origin: slabs along the first objective."""
+    points = points[np.argsort(-points[:, 0], kind="stable")]
+    if points.shape[1] == 1:
+        return float(points[0, 0])
+    highest = np.maximum.accumulate(points[:, 1])
+    widths = points[:, 0] - np.append(points[1:, 0], 0.0)
+    return float(np.sum(widths * highest))
+
+
+def _estimated_volume(points: np.ndarray) -> float:
+    """The volume points (all > 0) dominate from the origin, by the share of seeded uniform samples
+    of their bounding box that some point dominates (relative error about 1 / sqrt(those samples):
+    under 1% for 40 points in 5 objectives, 0.1 s)."""
+    box = points.max(axis=0)
+    samples = np.random.default_rng(0).random((HYPERVOLUME_SAMPLES, points.shape[1])) * box
+    dominated = 0
+    for chunk in np.array_split(samples, max(1, HYPERVOLUME_SAMPLES * len(points) // 2**24)):
+        dominated += int(np.sum(np.any(np.all(chunk[:, None, :] <= points[None, :, :], axis=2), axis=1)))
+    return float(np.prod(box) * dominated / HYPERVOLUME_SAMPLES)
 
 
 def _non_dominated(points: np.ndarray) -> np.ndarray:
-    """A mask of the rows no other row dominates (larger is better; the first of equal rows)."""
-    keep = np.ones(len(points), dtype=bool)
-    for k, point in enumerate(points):
-        others = points[keep]
-        dominated = np.any(np.all(others >= point, axis=1) & np.any(others > point, axis=1))
-        keep[k] = not dominated and not np.any(np.all(points[:k][keep[:k]] == point, axis=1))
+    """A mask of the rows no other row dominates (larger is better; the first of equal rows).
+
+    Rows are visited in descending lexicographic order, in which a dominating row (or an equal one
+    told earlier) always comes first, and each is compared with the front found so far only: the
+    pairwise test took 11.4 s for 20,000 rows in two objectives, this one 0.1 s."""
+    keep = np.zeros(len(points), dtype=bool)
+    front = np.empty((0, points.shape[1]))
+    for k in np.lexsort((np.arange(len(points)), *(-points[:, j] for j in reversed(range(points.shape[1]))))):
+        if not np.any(np.all(front >= points[k], axis=1)):
+            keep[k] = True
+            front = np.vstack([front, points[k]])
     return keep
 
 

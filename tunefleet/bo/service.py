@@ -351,6 +351,7 @@ def pareto(db: Database, exp: Experiment) -> dict:
         "n_feasible": sum(declared.feasible(row) for row in rows),
         "reference_point": reference,
         "hypervolume": declared.hypervolume(rows, reference) if rows else 0.0,
+        "hypervolume_exact": declared.exact_hypervolume(len(front)),  # else a Monte-Carlo estimate
         "points": [{"trial_id": told[i].id, "covars": told[i].covars, "metrics": rows[i]} for i in front],
     }
 
