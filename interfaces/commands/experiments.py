@@ -139,6 +139,11 @@ def list_experiments(args) -> None:
 
 
 def _json_argument(text: str):
+    """A number as Python writes it ("1.", ".5", "+1") or a JSON value."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -99,7 +99,7 @@ def tell(exp_uuid: str, body: Tell, caller: Caller = Depends(signed_in), svc: Se
         metrics = [{column: t.response} for t in told]
         best, best_covars = [{column: result.best_response}], [result.covars_best_response]
     else:  # the best rows: the feasible Pareto front
-        front = experiments.pareto(svc.db, exp)["points"]
+        front = experiments.front(svc.db, exp)
         metrics, best, best_covars = (
             [t.metrics for t in told],
             [p["metrics"] for p in front],

@@ -46,9 +46,11 @@ def test_constraints_may_name_other_metrics_which_every_tell_then_carries():
         ({"acc": "up"}, None, "responses['acc'].direction must be 'maximize' or 'minimize', got 'up'"),
         ({"1acc": "maximize"}, None, "response name '1acc' must be a letter"),
         ({"acc": {"direction": "maximize", "weight": 2}}, None, "responses['acc'] must be"),
-        ({"acc": {"direction": "maximize", "reference": "nan"}}, None, "reference must be a finite number"),
+        ({"acc": {"direction": "maximize", "reference": "nan"}}, None, "reference must be a number within ±1e+30"),
+        ({"acc": {"direction": "maximize", "reference": 1e31}}, None, "reference must be a number within ±1e+30"),
         (None, ["latency_ms < 5"], "must look like 'metric <= number'"),
-        (None, ["latency_ms <= inf"], "the bound 'inf' is not a finite number"),
+        (None, ["latency_ms <= inf"], "the bound 'inf' is not a number within ±1e+30"),
+        (None, ["latency_ms <= 1e40"], "the bound '1e40' is not a number within ±1e+30"),
         (None, "latency_ms <= 5", "constraints must be a list"),
         (None, ["m <= 1"] * 17, "at most 16 constraints"),
     ],
@@ -67,6 +69,7 @@ def test_bad_declarations_are_refused_with_the_field_and_the_fix(responses, cons
         ({"accuracy": 0.9, "latency_ms": 3, "memory": 5, "os": 1}, "unknown os"),
         ({"accuracy": "high", "latency_ms": 3, "memory": 5}, "accuracy = 'high' is not a number"),
         ({"accuracy": float("inf"), "latency_ms": 3, "memory": 5}, "accuracy = inf is not finite"),
+        ({"accuracy": 0.9, "latency_ms": -1e200, "memory": 5}, "latency_ms = -1e+200 is beyond ±1e+30; rescale it"),
     ],
 )
 def test_told_values_must_give_every_metric_as_a_finite_number(told, message):
@@ -99,9 +102,17 @@ def test_the_hypervolume_is_the_union_of_the_boxes_the_front_dominates():
     assert three.hypervolume(rows, {"a": 0, "b": 0, "c": 0}) == pytest.approx(3.0)
 
 
-def test_an_undeclared_reference_is_the_worst_feasible_value_a_tenth_of_the_range_further():
-    reference = ACCURACY_LATENCY.reference_point(ROWS)
-    assert reference == pytest.approx({"accuracy": 0.70 - 0.025, "latency_ms": 6 + 0.4})
+def test_an_undeclared_reference_is_the_fronts_nadir_a_tenth_of_its_range_further():
+    reference = ACCURACY_LATENCY.reference_point(ROWS)  # the front: rows 0, 1, 2
+    assert reference == pytest.approx({"accuracy": 0.80 - 0.015, "latency_ms": 6 + 0.4})
+    behind = [*ROWS, {"accuracy": -100, "latency_ms": 100, "memory": 1}]  # far behind the front
+    assert ACCURACY_LATENCY.reference_point(behind) == reference
+
+
+def test_a_constraints_bound_is_stored_as_the_exact_number_given():
+    declared = Outcomes.parse({"acc": "maximize"}, ["cost <= 1234567", "acc >= 0.91234567", "t <= 2.5e-07"])
+    assert declared.constraint_texts() == ["cost <= 1234567", "acc >= 0.91234567", "t <= 2.5e-07"]
+    assert Outcomes.parse(declared.responses(), declared.constraint_texts()) == declared
 
 
 def test_two_objectives_reach_most_of_the_branin_currin_hypervolume_in_16_evaluations():

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from interfaces.api import create_app
 from tests.support.api import PASSWORD, bearer, login
 from tunefleet import auth
+from tunefleet.bo import service as experiments
 from tunefleet.db.columns import utcnow
 
 SEED_EXPERIMENT = {
@@ -347,10 +348,10 @@ def test_a_two_objective_experiment_with_a_constraint_gives_its_pareto_front(cli
     assert [p["covars"] for p in body["points"]] == [c for c, _ in TOLD[:3]]
     assert [p["metrics"] for p in body["points"]] == [m for _, m in TOLD[:3]]
     assert (body["n_told"], body["n_feasible"]) == (5, 4)
-    # the accuracy's reference inferred (worst feasible 0.70 less a tenth of the range 0.25); latency's declared
-    assert body["reference_point"] == pytest.approx({"accuracy": 0.675, "latency_ms": 10.0})
-    # boxes above (0.675, 10): 0.225 x 6, 0.275 x 4, 0.125 x 8, less their overlaps 0.225 x 4 and 0.125 x 6
-    assert body["hypervolume"] == pytest.approx(1.35 + 1.1 + 1.0 - 0.9 - 0.75) and body["hypervolume_exact"]
+    # the accuracy's reference inferred (the front's worst 0.80 less a tenth of its range 0.15); latency's declared
+    assert body["reference_point"] == pytest.approx({"accuracy": 0.785, "latency_ms": 10.0})
+    # boxes above (0.785, 10): 0.115 x 6, 0.165 x 4, 0.015 x 8, less their overlaps 0.115 x 4 and 0.015 x 6
+    assert body["hypervolume"] == pytest.approx(0.69 + 0.66 + 0.12 - 0.46 - 0.09) and body["hypervolume_exact"]
 
     asked = client.get(f"/experiment/ask/{exp_uuid}?n=3", headers=headers).json()  # the GP over three metrics
     points = json.loads(asked["covars_next_exp"])
@@ -377,6 +378,9 @@ def test_a_two_objective_experiment_with_a_constraint_gives_its_pareto_front(cli
         ([{"accuracy": 0.9, "latency_ms": 4.0}], "missing memory_mb"),
         ([{"accuracy": 0.9, "latency_ms": "fast", "memory_mb": 1.0}], "latency_ms = 'fast' is not a number"),
         ('{"accuracy": {"0": 0.9}, "latency_ms": {"0": 4.0}, "memory_mb": {"0": 1.0}, "os": {"0": 1}}', "unknown os"),
+        ([{"accuracy": 1e200, "latency_ms": 4.0, "memory_mb": 1.0}], "accuracy = 1e+200 is beyond ±1e+30"),
+        ({"columns": [["accuracy"]], "data": [[1]]}, "a split-orient table needs 'columns' (names)"),
+        ({"columns": ["accuracy"], "data": [1]}, "a split-orient table needs 'columns' (names)"),
     ],
 )
 def test_a_tell_of_several_metrics_missing_or_mistyping_one_is_422_and_stores_nothing(
@@ -403,3 +407,17 @@ def test_bad_objectives_and_constraints_are_422_naming_them(client, headers, cha
     response = client.post("/experiment/new", json={**TWO_OBJECTIVES, **change}, headers=headers)
     assert response.status_code == 422, response.text
     assert message in response.json()["error"]
+
+
+def test_an_experiment_holds_at_most_max_trials_and_says_so(client, headers, exp_uuid, monkeypatch):
+    monkeypatch.setattr(experiments, "MAX_TRIALS", 3)
+    point = {"v1": 2, "color": "red", "weight": 1.0}
+    assert _tell(client, headers, exp_uuid, [point, point], [1.0, 2.0]).status_code == 200
+    full = _tell(client, headers, exp_uuid, [point, point], [1.0, 2.0])
+    assert full.status_code == 409 and "holds 2 trials and may hold 3" in full.json()["error"], full.text
+    assert client.get(f"/experiment/ask/{exp_uuid}?n=2", headers=headers).status_code == 409
+    asked = client.get(f"/experiment/ask/{exp_uuid}", headers=headers)
+    assert asked.status_code == 200, asked.text  # the last place
+    assert (
+        client.get(f"/experiment/{exp_uuid}", headers=headers).json()["n_told"] == 2
+    )  # the refused tell stored nothing

@@ -56,7 +56,7 @@ from threadpoolctl import threadpool_limits
 
 from tunefleet import validation
 from tunefleet.bo import hyperparameters
-from tunefleet.bo.outcomes import Outcomes
+from tunefleet.bo.outcomes import MAX_MAGNITUDE, Outcomes
 from tunefleet.errors import InvalidInput
 from tunefleet.space import Categorical, Integer, Space
 
@@ -177,8 +177,10 @@ class Optimizer:
         for row, (point, response) in enumerate(zip(points, responses)):
             if not self.outcomes.plain:
                 response = self.outcomes.values(response, f"response row {row}")
-            elif not validation.is_finite(response):
-                raise InvalidInput(f"response {response!r} (row {row}) is not a finite number")
+            elif not validation.is_finite(response) or abs(response) > MAX_MAGNITUDE:
+                raise InvalidInput(
+                    f"response {response!r} (row {row}) is not a finite number within ±{MAX_MAGNITUDE:g}"
+                )
             else:
                 response = float(response)
             checked.append(Observation(self.space.validate_point(point), response))

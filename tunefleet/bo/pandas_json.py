@@ -42,8 +42,13 @@ def rows(value: Any, what: str, columns: set[str] | None = None) -> list[dict]:
 
 def _split_orient(value: dict, what: str) -> list[dict]:
     names, data = value["columns"], value["data"]
-    if not isinstance(names, list) or not isinstance(data, list) or any(len(row) != len(names) for row in data):
-        raise FrameJSONError(f"{what}: a split-orient table needs 'columns' and 'data' rows of the same length")
+    if (
+        not isinstance(names, list)
+        or not all(isinstance(name, str) for name in names)
+        or not isinstance(data, list)
+        or any(not isinstance(row, list) or len(row) != len(names) for row in data)
+    ):
+        raise FrameJSONError(f"{what}: a split-orient table needs 'columns' (names) and 'data' (rows: lists as long)")
     return [dict(zip(names, row)) for row in data]
 
 

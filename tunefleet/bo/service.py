@@ -20,6 +20,7 @@ Verbs: ``create``, ``get``, ``list``, ``ask`` / ``tell`` (from outside), ``propo
 from __future__ import annotations
 
 import builtins  # ``list`` is a verb here
+import math
 import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import timedelta, timezone
@@ -29,7 +30,7 @@ from sqlmodel import Session, select
 
 from tunefleet import validation
 from tunefleet.bo import pandas_json
-from tunefleet.bo.outcomes import Outcomes
+from tunefleet.bo.outcomes import MAX_MAGNITUDE, Outcomes
 from tunefleet.bo.tables import Experiment, Trial, TrialStatus
 from tunefleet.db import OPERATOR, Caller, Database, RecordNotFound, visible
 from tunefleet.db.columns import utcnow
@@ -38,6 +39,9 @@ from tunefleet.space import Space
 
 DEFAULT_LEASE_S, MAX_LEASE_S = 3600, 7 * 24 * 3600
 MAX_ASK = 64
+# Trials one experiment may hold: every ask fits GPs to all of them and every Pareto query sorts them
+# (an ask at 1,000 observations takes 0.4 s); a bigger study is a new experiment.
+MAX_TRIALS = 20_000
 _ASK_LOCK = 0x5446_4241  # Database.exclusive scope of an experiment's asks and tells ("TFBA")
 
 
@@ -163,6 +167,7 @@ def ask(db: Database, exp: Experiment, n: int = 1) -> list[Trial]:
     if not validation.is_int(n, 1, MAX_ASK):
         raise ExperimentError(f"n must be between 1 and {MAX_ASK}, got {n}")
     with db.exclusive(_ASK_LOCK, exp.id) as session:
+        _check_room(session, exp, n)
         now = utcnow()
         pending = [t.covars for t in _trials(session, exp, TrialStatus.pending) if _leased(t, now)]
         points = optimizer(db, exp, session).ask(n, pending=pending)
@@ -199,16 +204,18 @@ def tell(
     with db.exclusive(_ASK_LOCK, exp.id) as session:
         now = utcnow()
         pending = {t.id: t for t in _trials(session, exp, TrialStatus.pending)}
-        rows = []
+        rows, added = [], 0
         for row, (trial_id, point, value) in enumerate(zip(ids, clean, values)):
             trial = pending.pop(trial_id, None) if trial_id is not None else _asked_with(pending, point)
             if trial_id is not None and trial is None:
                 raise TellError(f"trial_ids row {row}: {trial_id} is not a pending trial of this experiment")
             if trial is None:
                 trial = Trial(experiment_id=exp.id, covars=point)
+                added += 1
             trial.covars, trial.status, trial.finished_at = point, TrialStatus.complete, now
             trial.response, trial.metrics = value
             rows.append(trial)
+        _check_room(session, exp, added)
         session.add_all(rows)
         session.exec(update(Experiment).where(Experiment.id == exp.id).values(updated_at=now))
         session.commit()
@@ -238,6 +245,14 @@ def _told(declared: Outcomes, value, row: int, where: str) -> tuple[float, dict 
     except InvalidInput as exc:
         raise TellError(str(exc)) from exc
     return metrics[declared.objectives[0].name], metrics
+
+
+def _check_room(session: Session, exp: Experiment, adding: int) -> None:
+    held = session.exec(select(func.count()).select_from(Trial).where(Trial.experiment_id == exp.id)).one()
+    if held + adding > MAX_TRIALS:
+        raise Conflict(
+            f"experiment {exp.uuid} holds {held} trials and may hold {MAX_TRIALS}; start a new experiment for more"
+        )
 
 
 def _asked_with(pending: dict[int, Trial], point: dict) -> Trial | None:
@@ -292,6 +307,8 @@ def _finite_response(value, row: int) -> float:
         raise TellError(f"response_tell row {row}: {value!r} is not a number")
     if not validation.is_finite(value):
         raise TellError(f"response_tell row {row}: {value!r} is not finite")
+    if abs(value) > MAX_MAGNITUDE:
+        raise TellError(f"response_tell row {row}: {value!r} is beyond ±{MAX_MAGNITUDE:g}; rescale it")
     return float(value)
 
 
@@ -335,14 +352,25 @@ def _outcome_summary(db: Database, exp: Experiment, declared: Outcomes) -> Summa
     )
 
 
+def front(db: Database, exp: Experiment, told: builtins.list[Trial] | None = None) -> builtins.list[dict]:
+    """The feasible complete trials no other dominates (with one objective: the best), as
+    {trial_id, covars, metrics}; ``told``: the complete trials, if read already."""
+    declared = outcomes(exp)
+    told = trials(db, exp) if told is None else told
+    rows = _metrics(declared, told)
+    return [{"trial_id": told[i].id, "covars": told[i].covars, "metrics": rows[i]} for i in declared.pareto(rows)]
+
+
 def pareto(db: Database, exp: Experiment) -> dict:
-    """The feasible complete trials no other dominates, with the hypervolume they span from the
-    reference point (declared, or inferred from the told values: ``Outcomes.reference_point``)."""
+    """The front (``front``) with the hypervolume it spans from the reference point (declared, or
+    inferred from the front: ``Outcomes.reference_point``); null if it overflows a float."""
     declared = outcomes(exp)
     told = trials(db, exp)
-    rows = [t.metrics if t.metrics is not None else {declared.objectives[0].name: t.response} for t in told]
-    reference = declared.reference_point(rows) if rows else {}
-    front = declared.pareto(rows)
+    rows = _metrics(declared, told)
+    points = front(db, exp, told)
+    front_rows = [p["metrics"] for p in points]
+    reference = declared.reference_point(front_rows or rows) if rows else {}
+    volume, exact = declared.measure(front_rows, reference) if front_rows else (0.0, True)
     return {
         "exp_uuid": exp.uuid,
         "objectives": declared.responses(),
@@ -350,10 +378,15 @@ def pareto(db: Database, exp: Experiment) -> dict:
         "n_told": len(rows),
         "n_feasible": sum(declared.feasible(row) for row in rows),
         "reference_point": reference,
-        "hypervolume": declared.hypervolume(rows, reference) if rows else 0.0,
-        "hypervolume_exact": declared.exact_hypervolume(len(front)),  # else a Monte-Carlo estimate
-        "points": [{"trial_id": told[i].id, "covars": told[i].covars, "metrics": rows[i]} for i in front],
+        "hypervolume": volume if math.isfinite(volume) else None,
+        "hypervolume_exact": exact,  # else a seeded Monte-Carlo estimate
+        "points": points,
     }
+
+
+def _metrics(declared: Outcomes, told: builtins.list[Trial]) -> builtins.list[dict]:
+    """Each trial's told metrics ({first objective: response} for a plain experiment)."""
+    return [t.metrics if t.metrics is not None else {declared.objectives[0].name: t.response} for t in told]
 
 
 def view(db: Database, exp: Experiment, with_trials: bool = False) -> dict:
