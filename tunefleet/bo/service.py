@@ -30,7 +30,7 @@ from sqlmodel import Session, select
 
 from tunefleet import validation
 from tunefleet.bo import pandas_json
-from tunefleet.bo.outcomes import MAX_MAGNITUDE, Outcomes
+from tunefleet.bo.outcomes import Outcomes
 from tunefleet.bo.tables import Experiment, Trial, TrialStatus
 from tunefleet.db import OPERATOR, Caller, Database, RecordNotFound, visible
 from tunefleet.db.columns import utcnow
@@ -200,7 +200,7 @@ def tell(
     space = Space.from_covars(exp.covars)
     clean = [space.validate_point(point) for point in points]
     declared = outcomes(exp)
-    values = [_told(declared, value, row, f"response_tell row {row}") for row, value in enumerate(responses)]
+    values = [_told(declared, value, f"response_tell row {row}") for row, value in enumerate(responses)]
     with db.exclusive(_ASK_LOCK, exp.id) as session:
         now = utcnow()
         pending = {t.id: t for t in _trials(session, exp, TrialStatus.pending)}
@@ -236,15 +236,13 @@ def told_responses(exp: Experiment, value) -> list:
     return [next(iter(row.values())) for row in rows]
 
 
-def _told(declared: Outcomes, value, row: int, where: str) -> tuple[float, dict | None]:
+def _told(declared: Outcomes, value, where: str) -> tuple[float, dict | None]:
     """A told response as (the first objective's value, every metric; None for a plain experiment)."""
-    if declared.plain:
-        return _finite_response(value, row), None
     try:
         metrics = declared.values(value, where)
     except InvalidInput as exc:
         raise TellError(str(exc)) from exc
-    return metrics[declared.objectives[0].name], metrics
+    return metrics[declared.objectives[0].name], None if declared.plain else metrics
 
 
 def _check_room(session: Session, exp: Experiment, adding: int) -> None:
@@ -280,7 +278,7 @@ def finish(
     with the error; only once."""
     values = dict(status=TrialStatus.failed, error=error) if error else dict(status=TrialStatus.complete)
     if not error:
-        values["response"], values["metrics"] = _told(outcomes(exp), response, trial_id, f"trial {trial_id}")
+        values["response"], values["metrics"] = _told(outcomes(exp), response, f"trial {trial_id}")
     now = utcnow()
     with db.session() as session:
         done = session.exec(
@@ -300,16 +298,6 @@ def count_trials(db: Database, exp: Experiment) -> dict[str, int]:
             select(Trial.status, func.count()).where(Trial.experiment_id == exp.id).group_by(Trial.status)
         ).all()
     return {TrialStatus(status).value: int(n) for status, n in counts}
-
-
-def _finite_response(value, row: int) -> float:
-    if not validation.is_real(value):
-        raise TellError(f"response_tell row {row}: {value!r} is not a number")
-    if not validation.is_finite(value):
-        raise TellError(f"response_tell row {row}: {value!r} is not finite")
-    if abs(value) > MAX_MAGNITUDE:
-        raise TellError(f"response_tell row {row}: {value!r} is beyond ±{MAX_MAGNITUDE:g}; rescale it")
-    return float(value)
 
 
 @dataclass(frozen=True)
