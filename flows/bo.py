@@ -23,6 +23,7 @@ def bo_tuning(
     objective: str = "tunefleet.objectives:branin",
     objective_args: dict | None = None,
     experiment: str | None = None,
+    warm_start: str | None = None,
     name: str = "bo-tuning",
     model_type: str = "SingleTaskGP",
     acq_func: str = "ExpectedImprovement",
@@ -41,7 +42,9 @@ def bo_tuning(
 
     The budget is ``iterations × batch_size`` evaluations for the experiment as a whole: a
     re-run with ``experiment=<uuid>`` continues from its records (points that were in
-    flight are evaluated first, once) until the budget is spent. Evaluations run on the
+    flight are evaluated first, once) until the budget is spent, so a larger ``iterations`` or
+    ``batch_size`` resumes it with a changed budget. A new experiment may start from the
+    records of an earlier one or of a sweep (``warm_start``). Evaluations run on the
     ``engine`` task runner (``address`` for an existing Dask or Ray cluster), or on the
     one a saved ``ComputeCluster`` block named ``compute_block`` describes.
 
@@ -50,6 +53,9 @@ def bo_tuning(
         objective: what to maximise or minimise: module:function, script.py:function, or sklearn:Estimator.
         objective_args: keyword arguments the objective gets besides the point (JSON object).
         experiment: the uuid of an experiment to continue (its covars and settings are kept).
+        warm_start: seed a new experiment with earlier records, experiment:<uuid> or sweep:<id or
+            project>: their complete trials that fit covars (and the metrics) inform the GP from the
+            start; the others are dropped and counted. The budget counts this run's evaluations only.
         name: the new experiment's name (runs, artifacts and their keys are named after it).
         model_type: the Gaussian-process surrogate (SingleTaskGP).
         acq_func: the acquisition function (ExpectedImprovement, qExpectedImprovement, ...).
@@ -69,6 +75,10 @@ def bo_tuning(
     logger = get_run_logger()
     if experiment is None and not covars:
         raise InvalidInput("give covars for a new experiment, or the uuid of one to continue")
+    if experiment is not None and warm_start is not None:
+        raise InvalidInput(
+            f"warm_start seeds a new experiment; experiment {experiment[:64]} continues from its own records: give one"
+        )
     spec = ExperimentSpec(
         name=name,
         covars=covars or {},
@@ -79,11 +89,19 @@ def bo_tuning(
         initial_points=initial_points,
         responses=responses,
         constraints=constraints,
+        warm_start=warm_start,
     )
     bo_tasks.check_objective(objective, objective_args or {})
     exp = bo_tasks.open_experiment(spec, experiment)
     names.label(f"bo {exp.name}", "bo", f"bo-{exp.uuid}")
+    if exp.warm_start:
+        logger.info("%s", experiments.warm_start_text(exp.warm_start))
     budget = iterations * batch_size
+    if (done := _finished(bo_tasks.trial_counts(exp))) >= budget:
+        logger.info(
+            "experiment %s has %d of its own evaluations, the budget of %d x %d is spent: raise iterations to go on",
+            exp.uuid, done, iterations, batch_size,
+        )  # fmt: skip
     progress = create_progress_artifact(
         0.0, key=f"{artifact_key('bo', exp.name)}-progress", description=f"evaluations of {exp.name} ({exp.uuid})"
     )

@@ -89,7 +89,7 @@ def publish_report(exp: Experiment) -> dict:
     create_markdown_artifact(
         key=key,
         markdown=(
-            f"# {exp.name}\n\nExperiment `{exp.uuid}`: {summary.n_told} evaluations, "
+            f"# {exp.name}\n\nExperiment `{exp.uuid}`: {summary.n_told} evaluations{_seeded(exp)}, "
             f"{'maximising' if exp.maximize else 'minimising'}.\n\n"
             f"Best response **{summary.best_response:.6g}** at `{reports.compact(summary.covars_best_response)}`.\n\n{files}\n"
             if summary.best_response is not None
@@ -102,6 +102,7 @@ def publish_report(exp: Experiment) -> dict:
         "best_response": summary.best_response,
         "covars_best_response": summary.covars_best_response,
         "n_told": summary.n_told,
+        "n_seeded": _n_seeded(exp),
         "failed": len(done) - len(complete),
         "plot_uri": plot_uri,
     }
@@ -130,7 +131,8 @@ def _publish_front(exp: Experiment, key: str, complete: list[Trial], failed: int
     create_markdown_artifact(
         key=key,
         markdown=(
-            f"# {exp.name}\n\nExperiment `{exp.uuid}`: {front['n_told']} evaluations ({front['n_feasible']} feasible), "
+            f"# {exp.name}\n\nExperiment `{exp.uuid}`: {front['n_told']} evaluations{_seeded(exp)} "
+            f"({front['n_feasible']} feasible), "
             f"{goals}{limits}.\n\n{len(front['points'])} points on the Pareto front, hypervolume "
             f"**{front['hypervolume']:.6g}** from `{reports.compact(front['reference_point'])}`.\n\n{files}\n"
         ),
@@ -144,6 +146,16 @@ def _publish_front(exp: Experiment, key: str, complete: list[Trial], failed: int
         "hypervolume": front["hypervolume"],
         "reference_point": front["reference_point"],
         "n_told": front["n_told"],
+        "n_seeded": _n_seeded(exp),
         "failed": failed,
         "plot_uri": plot_uri,
     }
+
+
+def _n_seeded(exp: Experiment) -> int:
+    return (exp.warm_start or {}).get("seeded", 0)
+
+
+def _seeded(exp: Experiment) -> str:
+    """ ", 12 of them seeded from experiment ..." when a warm start copied trials in."""
+    return f", {_n_seeded(exp)} of them seeded from {exp.warm_start['source']}" if _n_seeded(exp) else ""

@@ -31,7 +31,12 @@ def register(commands) -> None:
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--engine", choices=["thread", "dask", "ray"], default="thread")
     run.add_argument("--address", help="an existing Dask scheduler or Ray cluster")
-    run.add_argument("--experiment", help="uuid of an experiment to continue")
+    run.add_argument("--experiment", help="uuid of an experiment to continue (with a larger budget, say)")
+    run.add_argument(
+        "--warm-start",
+        metavar="SOURCE",
+        help="seed the new experiment with earlier records: experiment:UUID or sweep:ID",
+    )
     run.add_argument("--name", default=None)
     run.set_defaults(handler=run_tuning, prefect=True)
 
@@ -51,6 +56,7 @@ def run_tuning(args) -> int:
         objective=args.objective,
         objective_args=_json(args.objective_args, "--objective-args"),
         experiment=args.experiment,
+        warm_start=args.warm_start,
         name=name or "bo-tuning",
         model_type=args.model,
         acq_func=args.acquisition,
@@ -65,7 +71,7 @@ def run_tuning(args) -> int:
         address=args.address,
     )
     emit(report)
-    return 0 if report["n_told"] else 1
+    return 0 if report["n_told"] > report["n_seeded"] else 1  # some evaluation of its own completed
 
 
 def _json(text: str, where: str) -> dict:

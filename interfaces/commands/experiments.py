@@ -43,6 +43,9 @@ def register(commands) -> None:
     )
     new.add_argument("--name", help="overrides the file's name")
     new.add_argument("--owner", help="email of the API user who will own it")
+    new.add_argument(
+        "--warm-start", metavar="SOURCE", help=f"seed it with the complete trials of {experiments.WARM_START_FORMS}"
+    )
     new.set_defaults(handler=new_experiment)
     ask = experiment.add_parser("ask", help="propose the next point(s)")
     ask.add_argument("exp_uuid")
@@ -95,6 +98,8 @@ def new_experiment(args) -> None:
         raise experiments.ExperimentError(f"{args.spec} must be an object with 'covars'")
     if args.name:
         body["name"] = args.name
+    if args.warm_start:
+        body["warm_start"] = args.warm_start
     body.setdefault("name", Path(args.spec).stem)
     owner_id = None
     if args.owner:
@@ -107,7 +112,7 @@ def new_experiment(args) -> None:
     if unknown:
         raise experiments.ExperimentError(f"unknown fields in {args.spec}: {', '.join(unknown)}")
     exp = experiments.create(database(), experiments.ExperimentSpec(**body), owner_id)
-    emit({"exp_uuid": exp.uuid, "name": exp.name})
+    emit({"exp_uuid": exp.uuid, "name": exp.name, **({"warm_start": exp.warm_start} if exp.warm_start else {})})
 
 
 def ask_points(args) -> None:

@@ -41,6 +41,10 @@ class NewExperiment(BaseModel):
     )
     seed: StrictInt = Field(default=0, ge=0, le=2**32 - 1)
     initial_points: StrictInt = Field(default=5, ge=1, le=1000, description="guess + Sobol points before the GP")
+    warm_start: str | None = Field(
+        default=None, max_length=200,
+        description=f"seed with the complete trials of {experiments.WARM_START_FORMS} that fit this space",
+    )  # fmt: skip
     pending_lease_s: StrictInt = Field(
         default=experiments.DEFAULT_LEASE_S, ge=1, le=experiments.MAX_LEASE_S,
         description="seconds an asked point counts as pending (others are asked for other points) until told",
@@ -64,7 +68,7 @@ class Tell(BaseModel):
 @router.post("/experiment/new", status_code=201)
 def new(body: NewExperiment, caller: Caller = Depends(signed_in), svc: Services = Depends(services)) -> dict:
     spec = experiments.ExperimentSpec(**body.model_dump())
-    return experiments.view(svc.db, experiments.create(svc.db, spec, owner_id=caller.user_id))
+    return experiments.view(svc.db, experiments.create(svc.db, spec, owner_id=caller.user_id, caller=caller))
 
 
 @router.get("/experiment/ask/{exp_uuid}")

@@ -1,5 +1,6 @@
 """The direction of imports: interfaces → flows → tasks → tunefleet, blocks read by all three; no
-Prefect in the core; capability packages apart but for the sweep's use of the BO engine."""
+Prefect in the core; capability packages apart but for the sweep's use of the BO engine and the BO
+service's reading of a sweep's records (warm starts)."""
 
 import ast
 from pathlib import Path
@@ -10,7 +11,10 @@ from tests.support.paths import REPO
 
 LAYERS = ("tunefleet", "tasks", "flows", "interfaces", "blocks", "deployments")
 CAPABILITIES = ("ridge", "bo", "sweep", "bench")
-ALLOWED_BETWEEN_CAPABILITIES = {("sweep", "tunefleet.bo.engine")}  # the sweep's bayesian searcher
+ALLOWED_BETWEEN_CAPABILITIES = {
+    ("sweep", "tunefleet.bo.engine"),  # the sweep's bayesian searcher
+    ("bo", "tunefleet.sweep.service"),  # warm starts from a sweep's records (bo.service.history)
+}
 
 
 def modules(layer: str) -> list[Path]:

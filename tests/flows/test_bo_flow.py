@@ -1,5 +1,6 @@
 """The bo-tuning flow: real flow runs on thread, Dask and Ray runners; resume after a kill."""
 
+import json
 import logging
 import os
 import signal
@@ -15,6 +16,7 @@ from flows.bo import bo_tuning
 from infra.services import wait_for
 from tests.support.api import app_in_process
 from tests.support.reports import PUBLIC_URL, artifacts, inline_images, local, runs_tagged, task_run_names
+from tests.support.sweeps import run_json
 from tunefleet.bo import service as experiments
 from tunefleet.bo.tables import TrialStatus
 from tunefleet.settings import get_settings
@@ -230,3 +232,37 @@ def test_an_objective_missing_a_declared_metric_fails_its_trials_with_the_reason
     assert [t.error for t in failed] == [
         f"trial {t.id}: expected the metrics accuracy, latency_ms; missing latency_ms" for t in failed
     ]
+
+
+@pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
+def test_a_run_resumes_with_a_larger_budget_and_a_new_one_warm_starts_from_its_records(
+    backend, caplog, capsys, tmp_path
+):
+    caplog.set_level(logging.INFO, logger="prefect.flow_runs")
+    tune = {"objective": "tunefleet.objectives:mixed", "initial_points": 4, "seed": 1}
+    first = bo_tuning(name="first", covars=MIXED, iterations=2, batch_size=2, **tune)
+    grown = bo_tuning(experiment=first["exp_uuid"], iterations=3, batch_size=3, **tune)
+    assert (first["n_told"], grown["n_told"], grown["exp_uuid"]) == (4, 9, first["exp_uuid"])  # 3 x 3 in all
+    again = bo_tuning(experiment=first["exp_uuid"], iterations=2, batch_size=2, **tune)
+    assert again["n_told"] == 9
+    assert f"experiment {first['exp_uuid']} has 9 of its own evaluations, the budget of 2 x 2 is spent" in caplog.text
+
+    db = database(backend)
+    earlier = experiments.trials(db, experiments.get(db, first["exp_uuid"]))
+    fits = [t for t in earlier if t.covars["x"] <= 0.5]
+    space = tmp_path / "space.json"
+    space.write_text(json.dumps({"name": "warm", "covars": {**MIXED, "x": {"vtype": "cont", "min": 0.0, "max": 0.5}}}))
+    warm = run_json(
+        capsys, "bo", "run", space, "--objective", tune["objective"], "--iterations", 2, "--initial-points", 1,
+        "--warm-start", f"experiment:{first['exp_uuid']}",
+    )  # fmt: skip
+    assert 0 < len(fits) < 9 and warm["n_seeded"] == len(fits)
+    assert warm["n_told"] == len(fits) + 2  # the budget, 2 x 1, counts the run's own evaluations
+    exp = experiments.get(db, warm["exp_uuid"])
+    assert exp.warm_start["dropped"] == 9 - len(fits)
+    seeded = experiments.trials(db, exp)[: len(fits)]
+    assert [(t.covars, t.response) for t in seeded] == [(t.covars, t.response) for t in fits]
+    assert f"seeded {len(fits)} trials from experiment {first['exp_uuid']}; dropped {9 - len(fits)}: " in caplog.text
+    assert f"{len(fits) + 2} evaluations, {len(fits)} of them seeded from" in artifacts("bo-warm")[0].data
+    with pytest.raises(Exception, match="warm_start seeds a new experiment"):
+        bo_tuning(experiment=first["exp_uuid"], warm_start=f"experiment:{first['exp_uuid']}", **tune)

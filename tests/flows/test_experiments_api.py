@@ -421,3 +421,95 @@ def test_an_experiment_holds_at_most_max_trials_and_says_so(client, headers, exp
     assert (
         client.get(f"/experiment/{exp_uuid}", headers=headers).json()["n_told"] == 2
     )  # the refused tell stored nothing
+
+
+def test_a_warm_started_experiment_copies_the_earlier_trials_that_fit_its_space_and_asks_from_them(
+    client, headers, exp_uuid
+):
+    inside = [{"v1": v, "color": c, "weight": w} for v, c, w in [(0, "red", 1.0), (1, "green", 50.0), (3, "blue", 9.0)]]
+    outside = [{"v1": 5, "color": "red", "weight": 150.0}, {"v1": 4, "color": "green", "weight": 120.0}]
+    assert _tell(client, headers, exp_uuid, inside + outside, [3.0, 7.0, 5.0, 9.0, 8.0]).status_code == 200
+    narrower = {**SEED_EXPERIMENT["covars"], "weight": {"vtype": "cont", "guess": 6.6, "min": -3.0, "max": 100.0}}
+    body = {**SEED_EXPERIMENT, "covars": narrower, "initial_points": 3, "warm_start": f"experiment:{exp_uuid}"}
+    created = client.post("/experiment/new", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    view = created.json()
+    warm = view["warm_start"]
+    assert (warm["source"], warm["seeded"], warm["dropped"]) == (f"experiment {exp_uuid}", 3, 2)
+    assert warm["dropped_because"] == [
+        f"experiment {exp_uuid} trial {t['trial_id']}: weight: {t['covars']['weight']} is outside [-3.0, 100.0]"
+        for t in client.get(f"/experiment/{exp_uuid}", headers=headers).json()["trials"][3:]
+    ]
+    assert (view["n_seeded"], view["n_told"], view["best_response"]) == (3, 3, 7.0)  # the best of those that fit
+    assert view["covars_best_response"] == inside[1]
+
+    shown = client.get(f"/experiment/{view['exp_uuid']}", headers=headers).json()
+    assert [t["covars"] for t in shown["trials"]] == inside
+    earlier = client.get(f"/experiment/{exp_uuid}", headers=headers).json()["trials"]
+    assert [t["seeded_from"] for t in shown["trials"]] == [
+        f"experiment {exp_uuid} trial {t['trial_id']}" for t in earlier[:3]
+    ]
+    assert all("seeded_from" not in t for t in earlier)  # the source is left as it was
+    # three seeded trials make the initial design of three: the first ask is the GP's, not the guess
+    asked = json.loads(client.get(f"/experiment/ask/{view['exp_uuid']}", headers=headers).json()["covars_next_exp"])
+    assert asked != [{"v1": 2, "color": "red", "weight": 6.6}] and 0 <= asked[0]["weight"] <= 100
+
+
+def test_a_warm_start_of_several_objectives_takes_the_declared_metrics_and_a_plain_one_the_first(client, headers):
+    source = client.post("/experiment/new", json=TWO_OBJECTIVES, headers=headers).json()["exp_uuid"]
+    frame = pd.DataFrame([metrics for _, metrics in TOLD])
+    _tell(client, headers, source, pd.DataFrame([c for c, _ in TOLD]).to_json(), frame.to_json())
+    again = client.post(
+        "/experiment/new", json={**TWO_OBJECTIVES, "warm_start": f"experiment:{source}"}, headers=headers
+    )
+    assert again.status_code == 201, again.text
+    front = client.get(f"/experiment/{again.json()['exp_uuid']}/pareto", headers=headers).json()
+    assert [p["covars"] for p in front["points"]] == [c for c, _ in TOLD[:3]]  # the same front, from the copies
+
+    plain = {"name": "accuracy alone", "covars": TWO_OBJECTIVES["covars"], "warm_start": f"experiment:{source}"}
+    created = client.post("/experiment/new", json=plain, headers=headers).json()
+    assert created["n_seeded"] == 5 and created["best_response"] == 0.99  # its one Response: the first objective
+
+
+@pytest.mark.parametrize(
+    "warm_start,status,message",
+    [
+        ("experiment", 422, "warm_start must be experiment:<uuid> or sweep:<id or project>, got 'experiment'"),
+        ("model:1", 422, "warm_start must be experiment:<uuid> or sweep:<id or project>, got 'model:1'"),
+        ("experiment:no-such-uuid", 404, "there is no experiment no-such-uuid"),
+        ("sweep:12345", 404, "there is no sweep"),
+        ("x" * 201, 422, "warm_start"),
+    ],
+)
+def test_a_warm_start_that_names_no_visible_records_is_refused_and_creates_nothing(
+    client, headers, warm_start, status, message
+):
+    created = client.post("/experiment/new", json={**SEED_EXPERIMENT, "warm_start": warm_start}, headers=headers)
+    assert created.status_code == status and message in created.json()["error"], created.text
+    assert client.get("/experiments", headers=headers).json() == []
+
+
+def test_a_warm_start_from_other_variables_or_without_the_metric_is_422_and_another_users_is_404(
+    client, headers, backend, exp_uuid
+):
+    assert _tell(client, headers, exp_uuid, [{"v1": 2, "color": "red", "weight": 1.0}], [1.0]).status_code == 200
+    other_space = {"name": "other", "covars": {"x": {"vtype": "cont", "min": 0, "max": 1}}}
+    refused = client.post(
+        "/experiment/new", json={**other_space, "warm_start": f"experiment:{exp_uuid}"}, headers=headers
+    )
+    assert refused.status_code == 422, refused.text
+    assert (
+        f"experiment {exp_uuid} has the variables v1, color, weight; this experiment has x" in refused.json()["error"]
+    )
+    several = {**SEED_EXPERIMENT, "responses": {"accuracy": "maximize"}, "warm_start": f"experiment:{exp_uuid}"}
+    refused = client.post("/experiment/new", json=several, headers=headers)
+    assert refused.status_code == 422 and "no trial of experiment" in refused.json()["error"], refused.text
+    assert "has accuracy; it has Response" in refused.json()["error"]
+
+    other = bearer(login(client, backend, "other@test.com"))
+    theirs = client.post(
+        "/experiment/new", json={**SEED_EXPERIMENT, "warm_start": f"experiment:{exp_uuid}"}, headers=other
+    )
+    assert theirs.status_code == 404 and theirs.json()["error"] == f"there is no experiment {exp_uuid}"
+    assert client.get("/experiments", headers=other).json() == []
+    assert len(client.get("/experiments", headers=headers).json()) == 1  # none of the refused ones was stored

@@ -20,6 +20,7 @@ from tests.support.api import app_in_process, signed_in
 from tests.support.paths import EXAMPLES
 from tests.support.reports import artifacts, flow_run, log_info, logged
 from tests.support.sweeps import SIMPLE_SPACE, cli, fails, hpo_options, make_project, run_json, slow_trainable
+from tunefleet.bo import service as experiments
 from tunefleet.sweep import service as sweeps
 from tunefleet.sweep.tables import SweepStatus, SweepTrialStatus
 
@@ -72,6 +73,19 @@ def test_simple_objective_random_search_on_dask(backend, capsys, tmp_path, monke
     assert page.content == artifact_store(backend).get_bytes(record.reports["html"])
     shown = run_json(capsys, "sweep", "show", str(record.id))
     assert shown["counts"] == {"complete": 12} and shown["status"] == "succeeded"
+
+    # An ask/tell experiment over a narrower space starts from the sweep's trials that fit it.
+    spec = tmp_path / "exp.json"
+    narrower = {"height": {"vtype": "cont", "min": -100, "max": 100}, "width": {"vtype": "cont", "min": 0, "max": 10}}
+    spec.write_text(json.dumps({"name": "from the sweep", "covars": narrower, "maximize": False}))
+    warm = run_json(capsys, "experiment", "new", spec, "--warm-start", "sweep:simple")["warm_start"]
+    fits = [t for t in trials if t.config["width"] <= 10]
+    assert 0 < len(fits) < 12
+    assert (warm["source"], warm["seeded"], warm["dropped"]) == (f"sweep {record.id}", len(fits), 12 - len(fits))
+    exp = experiments.get(database(backend), experiments.list(database(backend))[-1].uuid)
+    assert sorted(t.response for t in experiments.trials(database(backend), exp)) == sorted(
+        t.metrics["loss"] for t in fits
+    )  # the sweep's metric, as the experiment's response
 
 
 @pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)

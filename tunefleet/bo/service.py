@@ -8,13 +8,19 @@ points; asks of one experiment take turns (``Database.exclusive``). A tell compl
 trial it names (by id) or whose point it repeats, or records a point nobody asked for; a tell
 after the lease ended is still recorded.
 
+A new experiment may be warm-started from an earlier experiment's or sweep's complete trials
+(``warm_start``: ``history`` reads them): those that fit its space and metrics are copied in as
+complete trials that name their origin (``seeded_from``), the others are dropped and counted. Seeded
+trials inform the optimiser and the best point; budgets count only the experiment's own evaluations.
+
 An experiment may declare several objectives and outcome constraints (``responses``,
 ``constraints``: ``tunefleet.bo.outcomes``); its tells then carry every metric, each trial keeps
 them all (``metrics``), and ``pareto`` gives the feasible non-dominated trials and their
 hypervolume. Without them an experiment is the seed's: one ``Response``, best by SQL.
 
 Verbs: ``create``, ``get``, ``list``, ``ask`` / ``tell`` (from outside), ``propose`` /
-``finish`` (the closed loop: pending trials, then their outcome), ``summary``, ``pareto``, ``view``.
+``finish`` (the closed loop: pending trials, then their outcome), ``history`` (for warm starts),
+``summary``, ``pareto``, ``view``.
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from sqlmodel import Session, select
 
 from tunefleet import validation
 from tunefleet.bo import pandas_json
-from tunefleet.bo.outcomes import Outcomes
+from tunefleet.bo.outcomes import RESPONSE, Outcomes
 from tunefleet.bo.tables import Experiment, Trial, TrialStatus
 from tunefleet.db import OPERATOR, Caller, Database, RecordNotFound, visible
 from tunefleet.db.columns import utcnow
@@ -42,6 +48,8 @@ MAX_ASK = 64
 # Trials one experiment may hold: every ask fits GPs to all of them and every Pareto query sorts them
 # (an ask at 1,000 observations takes 0.4 s); a bigger study is a new experiment.
 MAX_TRIALS = 20_000
+WARM_START_FORMS = "experiment:<uuid> or sweep:<id or project>"
+MAX_DROP_REASONS = 5  # the dropped records a warm start names, with the reason
 _ASK_LOCK = 0x5446_4241  # Database.exclusive scope of an experiment's asks and tells ("TFBA")
 
 
@@ -66,10 +74,12 @@ class ExperimentSpec:
     pending_lease_s: int = DEFAULT_LEASE_S
     responses: dict | None = None  # {name: {direction, reference}}; None: one "Response" (``maximize``)
     constraints: list[str] | None = None  # ["latency_ms <= 5", ...]
+    warm_start: str | None = None  # WARM_START_FORMS: the earlier records to start from
 
 
-def create(db: Database, spec: ExperimentSpec, owner_id: int | None = None) -> Experiment:
-    """Validate the space and the model / acquisition names, then store the experiment."""
+def create(db: Database, spec: ExperimentSpec, owner_id: int | None = None, caller: Caller = OPERATOR) -> Experiment:
+    """Validate the space, the model / acquisition names and the warm start (its source as ``caller``
+    may see it), then store the experiment with the trials it is seeded with, at once."""
     from tunefleet.bo import engine  # torch: imported only where an optimiser is built (CLI start-up)
 
     space = Space.from_covars(spec.covars)
@@ -84,23 +94,119 @@ def create(db: Database, spec: ExperimentSpec, owner_id: int | None = None) -> E
         raise ExperimentError(
             f"pending_lease_s must be between 1 and {MAX_LEASE_S} seconds, got {spec.pending_lease_s!r}"
         )
-    return db.add(
-        Experiment(
-            uuid=str(uuidlib.uuid4()),
-            owner_id=owner_id,
-            name=spec.name,
-            description=spec.description,
-            covars=space.to_dict(),
-            model_type=spec.model_type,
-            acq_func=spec.acq_func,
-            seed=spec.seed,
-            initial_points=spec.initial_points,
-            pending_lease_s=spec.pending_lease_s,
-            maximize=declared.objectives[0].maximize,
-            responses=None if spec.responses is None else declared.responses(),
-            constraints=declared.constraint_texts() or None,
-        )
+    seeds, warm = _seeds(space, declared, history(db, spec.warm_start, caller)) if spec.warm_start else ([], None)
+    exp = Experiment(
+        uuid=str(uuidlib.uuid4()),
+        owner_id=owner_id,
+        name=spec.name,
+        description=spec.description,
+        covars=space.to_dict(),
+        model_type=spec.model_type,
+        acq_func=spec.acq_func,
+        seed=spec.seed,
+        initial_points=spec.initial_points,
+        pending_lease_s=spec.pending_lease_s,
+        maximize=declared.objectives[0].maximize,
+        responses=None if spec.responses is None else declared.responses(),
+        constraints=declared.constraint_texts() or None,
+        warm_start=warm,
     )
+    with db.session() as session:
+        session.add(exp)
+        session.flush()
+        for trial in seeds:
+            trial.experiment_id = exp.id
+        session.add_all(seeds)
+        session.commit()
+        session.refresh(exp)
+    return exp
+
+
+@dataclass(frozen=True)
+class History:
+    """An earlier experiment's or sweep's complete trials, to warm-start a new experiment with."""
+
+    source: str  # "experiment <uuid>", "sweep 3"
+    variables: tuple[str, ...]
+    primary: str  # the metric an experiment with one objective takes as its response
+    records: builtins.list[tuple[str, dict, dict]]  # (label, point, {metric: value}), one per complete trial
+
+
+def history(db: Database, source: str, caller: Caller = OPERATOR) -> History:
+    """The complete trials of ``source`` (``WARM_START_FORMS``) if ``caller`` may see it; another
+    user's is reported as missing."""
+    kind, _, ref = source.partition(":") if isinstance(source, str) else ("", "", "")
+    if kind == "experiment" and ref:
+        exp = get(db, ref, caller)
+        declared, told = outcomes(exp), trials(db, exp)
+        records = [(f"experiment {exp.uuid} trial {t.id}", t.covars, m) for t, m in zip(told, _metrics(declared, told))]
+        return History(f"experiment {exp.uuid}", tuple(exp.covars), declared.objectives[0].name, records)
+    if kind == "sweep" and ref:
+        import tunefleet.sweep.service as sweeps  # the sweep's records; the sweep imports the engine
+
+        sweep = sweeps.find(db, ref)
+        if not caller.owns(sweep.owner_id):
+            raise RecordNotFound(f"there is no sweep {ref[:40]}")
+        metric, _ = sweeps.metric_mode(sweep)
+        told = sweeps.trials(db, sweep.id, [sweeps.SweepTrialStatus.complete])
+        names = sweeps.sweep_config(sweep).space().names
+        records = [
+            (f"sweep {sweep.id} trial {t.trial_key}", {k: t.config[k] for k in names if k in t.config}, t.metrics or {})
+            for t in told
+        ]  # a trial's config also holds the fixed values the sweep passes its trainable
+        return History(f"sweep {sweep.id}", names, metric, records)
+    raise ExperimentError(f"warm_start must be {WARM_START_FORMS}, got {str(source)[:80]!r}")
+
+
+def _seeds(space: Space, declared: Outcomes, past: History) -> tuple[builtins.list[Trial], dict]:
+    """The trials of ``past`` that fit ``space`` and ``declared``'s metrics, as complete trials of the
+    new experiment (``experiment_id`` still unset), and what the warm start did."""
+    if set(past.variables) != set(space.names):
+        raise ExperimentError(
+            f"warm_start: {past.source} has the variables {', '.join(past.variables)}; "
+            f"this experiment has {', '.join(space.names)}: start from records over the same variables"
+        )
+    # the seed's one "Response" is the source's primary metric; declared metrics are taken by name
+    wanted = (past.primary,) if declared.metrics == (RESPONSE,) else declared.metrics
+    known = {name for _, _, metrics in past.records for name in metrics}
+    if missing := [name for name in wanted if past.records and name not in known]:
+        raise ExperimentError(
+            f"warm_start: no trial of {past.source} has {', '.join(missing)}; it has {', '.join(sorted(known)[:20])}"
+        )
+    now, seeds, reasons = utcnow(), [], []
+    for label, point, metrics in past.records:
+        try:
+            told = (
+                space.validate_point(point),
+                declared.values(dict(zip(declared.metrics, map(metrics.get, wanted))), label),
+            )
+        except InvalidInput as exc:
+            if len(reasons) < MAX_DROP_REASONS:
+                reasons.append(f"{label}: {exc}"[:300])
+            continue
+        covars, values = told
+        seeds.append(
+            Trial(
+                covars=covars,
+                response=values[declared.objectives[0].name],
+                metrics=None if declared.plain else values,
+                status=TrialStatus.complete,
+                finished_at=now,
+                seeded_from=label,
+            )
+        )
+    if len(seeds) > MAX_TRIALS:
+        raise Conflict(
+            f"warm_start: {past.source} has {len(seeds)} trials to seed; an experiment may hold {MAX_TRIALS}"
+        )
+    report = {"source": past.source, "seeded": len(seeds), "dropped": len(past.records) - len(seeds)}
+    return seeds, {**report, "dropped_because": reasons}
+
+
+def warm_start_text(warm: dict) -> str:
+    """What a warm start did (``Experiment.warm_start``), for a log line."""
+    dropped = f"; dropped {warm['dropped']}: {'; '.join(warm['dropped_because'])}" if warm["dropped"] else ""
+    return f"seeded {warm['seeded']} trials from {warm['source']}{dropped}"
 
 
 def outcomes(exp: Experiment) -> Outcomes:
@@ -293,11 +399,15 @@ def finish(
 
 
 def count_trials(db: Database, exp: Experiment) -> dict[str, int]:
+    """Trials by status; those a warm start copied in count as "seeded", not "complete"."""
+    seeded = Trial.seeded_from.is_not(None)
     with db.session() as session:
         counts = session.exec(
-            select(Trial.status, func.count()).where(Trial.experiment_id == exp.id).group_by(Trial.status)
+            select(Trial.status, seeded, func.count())
+            .where(Trial.experiment_id == exp.id)
+            .group_by(Trial.status, seeded)
         ).all()
-    return {TrialStatus(status).value: int(n) for status, n in counts}
+    return {("seeded" if copied else TrialStatus(status).value): int(n) for status, copied, n in counts}
 
 
 @dataclass(frozen=True)
@@ -379,7 +489,7 @@ def _metrics(declared: Outcomes, told: builtins.list[Trial]) -> builtins.list[di
 
 def view(db: Database, exp: Experiment, with_trials: bool = False) -> dict:
     """The JSON shape of an experiment for the API and CLI: settings, best point, counts."""
-    result = summary(db, exp)
+    result, counts = summary(db, exp), count_trials(db, exp)
     document = {
         "exp_uuid": exp.uuid,
         "name": exp.name,
@@ -396,13 +506,21 @@ def view(db: Database, exp: Experiment, with_trials: bool = False) -> dict:
         "best_response": result.best_response,
         "covars_best_response": result.covars_best_response,
         "n_told": result.n_told,
-        "n_pending": count_trials(db, exp).get(TrialStatus.pending.value, 0),
+        "n_pending": counts.get(TrialStatus.pending.value, 0),
+        "n_seeded": counts.get("seeded", 0),
+        "warm_start": exp.warm_start,
         "time_created": exp.created_at.isoformat(),
         "time_updated": result.time_updated,
     }
     if with_trials:
         document["trials"] = [
-            {"covars": t.covars, "response": t.response, **({} if t.metrics is None else {"metrics": t.metrics})}
+            {
+                "trial_id": t.id,
+                "covars": t.covars,
+                "response": t.response,
+                **({} if t.metrics is None else {"metrics": t.metrics}),
+                **({} if t.seeded_from is None else {"seeded_from": t.seeded_from}),
+            }
             for t in trials(db, exp)
         ]
     return document

@@ -33,6 +33,8 @@ class Experiment(SQLModel, table=True):
     # seed's one objective "Response", maximised as ``maximize`` says, and no constraint
     responses: dict[str, Any] | None = Field(default=None, sa_column=json_column())
     constraints: list[str] | None = Field(default=None, sa_column=json_column())
+    # what a warm start did: {source, seeded, dropped, dropped_because}; None: the experiment started empty
+    warm_start: dict[str, Any] | None = Field(default=None, sa_column=json_column())
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
 
@@ -59,4 +61,7 @@ class Trial(SQLModel, table=True):
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column(nullable=False))
     lease_until: datetime | None = Field(default=None, sa_column=timestamp_column())  # pending until then
+    # a warm start's copy of an earlier record: "experiment <uuid> trial <id>" or "sweep <id> trial <key>";
+    # the optimiser learns from it, but it is no evaluation of this experiment (budgets do not count it)
+    seeded_from: str | None = Field(default=None, max_length=200)
     finished_at: datetime | None = Field(default=None, sa_column=timestamp_column())
