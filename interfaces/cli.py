@@ -9,7 +9,7 @@ import sys
 from blocks.context import database
 from interfaces.commands import benchmark, bo, experiments, ridge, sweep
 from interfaces.commands.output import emit, line
-from tunefleet.errors import TunefleetError
+from tunefleet.errors import TunefleetError, caused_by_interrupt
 
 # What a user's command can get wrong: every error tunefleet raises on purpose, and a file that
 # cannot be read. Anything else is a bug, and its traceback is shown.
@@ -25,12 +25,16 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "prefect", False):
             _point_at_prefect()
         return args.handler(args) or 0
-    except USER_ERRORS as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 1
-    except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback (a sweep run here is paused first)
-        sys.stderr.write("interrupted\n")
-        return 130
+    except BaseException as exc:
+        # Ctrl-C: one line, not a traceback (a sweep run here is paused first); also for what the
+        # interrupt caused where it landed inside Prefect's engine
+        if caused_by_interrupt(exc):
+            sys.stderr.write("interrupted\n")
+            return 130
+        if isinstance(exc, USER_ERRORS):
+            sys.stderr.write(f"error: {exc}\n")
+            return 1
+        raise
 
 
 def _point_at_prefect() -> None:

@@ -7,10 +7,13 @@ crashed, cancelled, retrying) are still logged.
 
 Ctrl-C ends a run with one line, not a traceback: Prefect logs the interrupt with one, and also any
 error the interrupt causes inside its engine (seen: ``ValueError('Task run is not set')`` when it
-lands while a task run is being created). Those records keep their line and lose the traceback.
+lands while a task run is being created). Those records keep their line and lose the traceback,
+and the CLI ends such an error as it ends the interrupt (``tunefleet.errors.caused_by_interrupt``).
 """
 
 import logging
+
+from tunefleet.errors import caused_by_interrupt
 
 
 class _QuietCompletions(logging.Filter):
@@ -20,20 +23,9 @@ class _QuietCompletions(logging.Filter):
 
 class _InterruptsWithoutTracebacks(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and _caused_by_interrupt(record.exc_info[1]):
+        if record.exc_info and caused_by_interrupt(record.exc_info[1]):
             record.exc_info = record.exc_text = None
         return True
-
-
-def _caused_by_interrupt(error: BaseException | None) -> bool:
-    """Whether ``error`` is a KeyboardInterrupt, or was raised while one was being handled."""
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, KeyboardInterrupt):
-            return True
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
-    return False
 
 
 logging.getLogger("prefect.task_runs").addFilter(_QuietCompletions())

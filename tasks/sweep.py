@@ -15,6 +15,7 @@ from blocks.context import artifact_store, current_settings, database
 from tasks.publish import report_files
 from tasks.retries import RECORDS
 from tunefleet import reports
+from tunefleet.bo import plots
 from tunefleet.db import StatusConflict
 from tunefleet.sweep import report as sweep_report
 from tunefleet.sweep import service as sweeps
@@ -163,7 +164,13 @@ def run_ray(sweep_id: int, config: dict, progress_id=None) -> dict:
 
 
 # -- after the trials -----------------------------------------------------------------------------------
-_REPORT_NAMES = {"json": "report.json", "csv": "report.csv", "html": "report.html", "pcp": "parallel_coordinates.png"}
+_REPORT_NAMES = {
+    "json": "report.json",
+    "csv": "report.csv",
+    "html": "report.html",
+    "pcp": "parallel_coordinates.png",
+    "pareto": "pareto.png",  # with several objectives
+}
 """The sweep record's names of its report files (``sweep show``, ``report``), and the files'."""
 
 
@@ -187,10 +194,24 @@ def publish_reports(sweep_id: int) -> dict:
         "report.csv": sweep_report.to_csv(trials, metric, mode, extra).encode(),
         "report.json": sweep_report.to_json(trials, metric, mode).encode(),
     }
+    declared, front = sweeps.sweep_config(record).hpo_config.outcomes(), sweeps.front(db, record)
+    several = declared is not None and len(declared.objectives) > 1
+    if several:
+        told = [
+            t["metrics"] for t in trials if all(sweep_report.metric_value(t, m) is not None for m in declared.metrics)
+        ]
+        files["pareto.png"] = plots.pareto_png(told, [t["metrics"] for t in front], declared, f"{title}: Pareto front")
     store = artifact_store()
     stored = {name: store.put_bytes(reports.store_key("sweeps", sweep_id, name), data) for name, data in files.items()}
-    uris = {kind: stored[name] for kind, name in _REPORT_NAMES.items()}
+    uris = {kind: stored[name] for kind, name in _REPORT_NAMES.items() if name in stored}
     key = reports.artifact_key("sweep", record.project)
+    if several:
+        create_table_artifact(
+            key=f"{key}-pareto-front",
+            table=[{"trial_id": t["trial_id"], **t["config"], **{m: t["metrics"][m] for m in declared.metrics}}
+                   for t in front] or [{"trial_id": None}],
+            description=f"Pareto front of sweep {sweep_id}: feasible trials no other one dominates",
+        )  # fmt: skip
     create_table_artifact(
         key=f"{key}-trials",
         table=sweep_report.rows(trials, metric, mode, extra) or [{"trial_id": None}],
@@ -199,6 +220,7 @@ def publish_reports(sweep_id: int) -> dict:
     create_markdown_artifact(
         key=key,
         markdown=sweep_report.summary_markdown(trials, metric, mode, title=title)
+        + (_front_markdown(declared, front) if several else "")
         + "\n"
         + report_files("sweeps", sweep_id, stored, key, title),
         description=f"{title}: best trial, counts, plot and report files",
@@ -213,6 +235,13 @@ def publish_reports(sweep_id: int) -> dict:
         best_metric=sweep_report.metric_value(best, metric) if best else None,
     )
     return {"best": best, "reports": published}
+
+
+def _front_markdown(declared, front: list[dict]) -> str:
+    goals = ", ".join(f"{o.direction} `{o.name}`" for o in declared.objectives)
+    limits = f" subject to {', '.join(f'`{c}`' for c in declared.constraint_texts())}" if declared.constraints else ""
+    listed = ", ".join(f"`{t['trial_id']}`" for t in front[:20]) + (", ..." if len(front) > 20 else "")
+    return f"\n**Pareto front** ({goals}{limits}): {len(front)} trials{': ' + listed if front else ''}.\n"
 
 
 @task

@@ -64,3 +64,15 @@ class TooManyRequests(TunefleetError):
     def __init__(self, message: str, retry_after: int):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+def caused_by_interrupt(error: BaseException | None) -> bool:
+    """Whether ``error`` is a KeyboardInterrupt, or was raised while one was being handled (Prefect's
+    engine raises ``ValueError('Task run is not set')`` when Ctrl-C lands while it creates a task run)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False

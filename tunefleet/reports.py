@@ -29,6 +29,7 @@ REPORT_FILES: dict[str, dict[str, str]] = {
         "report.html": "report.html",
         "report.csv": "report.csv",
         "report.json": "report.json",
+        "pareto.png": "pareto.png",  # a sweep of several objectives
     },
     "experiments": {"best_so_far.png": "best_so_far.png", "pareto.png": "pareto.png"},
 }

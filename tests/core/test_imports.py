@@ -1,6 +1,6 @@
 """The direction of imports: interfaces → flows → tasks → tunefleet, blocks read by all three; no
-Prefect in the core; capability packages apart but for the sweep's use of the BO engine and the BO
-service's reading of a sweep's records (warm starts)."""
+Prefect in the core; capability packages apart but for the sweep's use of the BO engine (and its
+outcomes) and the BO service's reading of a sweep's records (warm starts)."""
 
 import ast
 from pathlib import Path
@@ -13,6 +13,7 @@ LAYERS = ("tunefleet", "tasks", "flows", "interfaces", "blocks", "deployments")
 CAPABILITIES = ("ridge", "bo", "sweep", "bench")
 ALLOWED_BETWEEN_CAPABILITIES = {
     ("sweep", "tunefleet.bo.engine"),  # the sweep's bayesian searcher
+    ("sweep", "tunefleet.bo.outcomes"),  # its objectives and constraints, in the engine's terms
     ("bo", "tunefleet.sweep.service"),  # warm starts from a sweep's records (bo.service.history)
 }
 

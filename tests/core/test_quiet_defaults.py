@@ -67,6 +67,24 @@ def test_an_interrupt_and_the_errors_it_causes_in_prefect_log_their_line_without
     assert failed.exc_info is not None  # a real error keeps its traceback
 
 
+def test_the_cli_ends_an_error_an_interrupt_caused_as_it_ends_the_interrupt(monkeypatch, capsys):
+    from interfaces import cli
+    from interfaces.commands import experiments
+
+    def interrupted_inside_prefect(args):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise ValueError("Task run is not set")  # noqa: B904 - as Prefect's engine raises it
+
+    monkeypatch.setattr(experiments, "list_experiments", interrupted_inside_prefect)
+    assert cli.main(["experiment", "list"]) == 130
+    assert capsys.readouterr().err == "interrupted\n"
+    monkeypatch.setattr(experiments, "list_experiments", lambda args: _raise(ValueError("a real error"))())
+    with pytest.raises(ValueError, match="a real error"):  # a bug keeps its traceback
+        cli.main(["experiment", "list"])
+
+
 def _raise(kind):
     def raising():
         raise kind

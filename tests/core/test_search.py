@@ -272,6 +272,37 @@ def test_the_bo_searcher_resumes_from_its_saved_state(tmp_path):
     assert second.get_state()["observations"] == whole.get_state()["observations"]
 
 
+def test_the_bo_searcher_of_two_objectives_under_a_constraint_keeps_the_feasible_front(tmp_path):
+    from tunefleet.bo.outcomes import Outcomes
+
+    declared = Outcomes.parse({"loss": "minimize", "width": "maximize"}, ["cost <= 50"])
+
+    def two(config):
+        return {"loss": (config["height"] - 14) ** 2, "width": config["width"], "cost": abs(config["height"])}
+
+    searcher = search.search_algorithm("bayesian", SIMPLE, "loss", "min", seed=0, initial_points=3, outcomes=declared)
+    for i in range(8):
+        searcher.on_trial_complete(str(i), two(searcher.suggest(str(i))))
+    failed = searcher.suggest("no cost")
+    searcher.on_trial_complete("no cost", {"loss": 1.0, "width": 1.0})  # a metric missing: failed
+    running = [searcher.suggest(f"r{i}") for i in range(2)]
+    assert len({json.dumps(p, sort_keys=True) for p in [failed, *running]}) == 3
+    state = searcher.get_state()
+    assert state["failed"] == [failed] and len(state["observations"]) == 8 and searcher.best is None
+    told = [values for _, values in searcher.observations]
+    front = [values for _, values in searcher.pareto]
+    feasible = [v for v in told if v["cost"] <= 50]
+    assert front and all(v in feasible for v in front)
+    for v in front:  # no feasible observation is at least as good in both objectives and better in one
+        assert not any(w != v and w["loss"] <= v["loss"] and w["width"] >= v["width"] for w in feasible)
+    searcher.save(str(tmp_path / "searcher.json"))
+    again = search.search_algorithm("bayesian", SIMPLE, "loss", "min", seed=0)
+    again.restore(str(tmp_path / "searcher.json"))
+    assert again.get_state() == state and again.pareto == searcher.pareto
+    with pytest.raises(search.SearchError, match="algorithm tpe optimises one metric; objectives and constraints"):
+        search.search_algorithm("tpe", SIMPLE, "loss", "min", outcomes=declared)
+
+
 def test_searchers_pickle_by_reference():
     import pickle
 

@@ -48,12 +48,31 @@ def test_hpo_config_has_hpogrids_names_and_defaults():
         "scheduler_param": {},
         "algorithm_param": {},
         "seed": None,
+        "objectives": {},
+        "constraints": [],
         "extra_metrics": [],
         "job_retries": 0,
         "ignore_fail": True,
     }
     assert dump(validate("hpo_config", {}))["metric"] == "accuracy"  # the seed's default
     assert dump(validate("hpo_config", {}))["mode"] == "max"
+
+
+def test_hpo_config_objectives_make_their_first_the_metric_and_parse_as_the_bo_engines_outcomes():
+    config = validate(
+        "hpo_config",
+        {
+            "algorithm": "bayesian",
+            "objectives": '{"acc": "max", "ms": "min"}',
+            "constraints": "memory <= 64",
+        },  # as the CLI gives it
+    )
+    assert (config.metric, config.mode) == ("acc", "max")  # what the scheduler reads
+    declared = config.outcomes()
+    assert [(o.name, o.maximize) for o in declared.objectives] == [("acc", True), ("ms", False)]
+    assert declared.metrics == ("acc", "ms", "memory") and declared.constraint_texts() == ["memory <= 64"]
+    assert validate("hpo_config", dump(config)).outcomes() == declared  # stored and read back
+    assert validate("hpo_config", {"algorithm": "bayesian"}).outcomes() is None  # one metric: the seed's sweep
 
 
 def test_hpo_config_accepts_cli_strings():
@@ -112,6 +131,20 @@ def test_max_concurrent_moves_out_of_scheduler_param_as_hpogrid_put_it():
         ({"scheduler": "bohbhyperband"}, "hpo_config: scheduler bohbhyperband works only with algorithm bohb"),
         ({"seed": -1}, "hpo_config.seed: Input should be greater than or equal to 0"),
         ({"job_retries": -2}, "hpo_config.job_retries: Input should be greater than or equal to 0"),
+        (
+            {"objectives": {"loss": "min", "ms": "min"}},
+            "hpo_config: objectives and constraints are searched by algorithm bayesian (tunefleet's BO engine), "
+            "not random",
+        ),
+        ({"algorithm": "bayesian", "objectives": {"loss": "down"}}, "hpo_config.objectives.loss: Input should be"),
+        (
+            {"algorithm": "bayesian", "metric": "acc", "objectives": {"loss": "min"}},
+            "hpo_config: metric acc (max) differs from the first of objectives, loss (min): leave metric and mode out",
+        ),
+        (
+            {"algorithm": "bayesian", "constraints": ["ms < 5"]},
+            "hpo_config: constraint 'ms < 5' must look like 'metric <= number' or 'metric >= number'",
+        ),
     ],
 )
 def test_hpo_config_errors_name_the_field(data, message):

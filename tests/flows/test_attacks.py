@@ -426,6 +426,9 @@ def test_a_training_whose_numbers_overflow_ends_failed_with_the_reason(client, b
     assert body["status"] == "failed" and "overflow" in body["error"] and body["model"] is None
 
 
+@pytest.mark.parametrize(
+    "backend", ["postgres-s3"], indirect=True
+)  # a job process of its own, on the production backend (suite time)
 def test_the_apis_jobs_run_in_a_process_of_their_own_that_ends_with_them(backend):
     with TestClient(create_app(backend)) as client:  # production's launcher: each job apart
         headers = bearer(login(client, backend))

@@ -93,6 +93,9 @@ def test_classifier_and_regressor_across_platforms_and_optimisations(backend, cl
         assert {row["batch_size"] for row in run.report["fastest"]} == {1, 64}
 
 
+@pytest.mark.parametrize(
+    "backend", ["postgres-s3"], indirect=True
+)  # the records of a rerun: PostgreSQL, as production keeps them (suite time)
 def test_a_rerun_keeps_measured_cells_and_measures_the_rest(backend, classifier):
     db = database(backend)
     _upload(backend, "rf", classifier, "classification")
@@ -243,6 +246,9 @@ def _without_the_stack(tmp_path: Path) -> dict:
     }
 
 
+@pytest.mark.parametrize(
+    "backend", ["postgres-s3"], indirect=True
+)  # the stack it joins: PostgreSQL and S3 (suite time)
 def test_a_run_measured_without_the_stack_joins_a_run_here_through_export_and_import(backend, classifier, tmp_path):
     model, data = classifier
     (tmp_path / "rf.skops").write_bytes(model)

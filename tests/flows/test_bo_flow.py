@@ -239,7 +239,7 @@ def test_a_run_resumes_with_a_larger_budget_and_a_new_one_warm_starts_from_its_r
     backend, caplog, capsys, tmp_path
 ):
     caplog.set_level(logging.INFO, logger="prefect.flow_runs")
-    tune = {"objective": "tunefleet.objectives:mixed", "initial_points": 4, "seed": 1}
+    tune = {"objective": "tunefleet.objectives:mixed", "initial_points": 9, "seed": 1}  # no GP to fit: quick
     first = bo_tuning(name="first", covars=MIXED, iterations=2, batch_size=2, **tune)
     grown = bo_tuning(experiment=first["exp_uuid"], iterations=3, batch_size=3, **tune)
     assert (first["n_told"], grown["n_told"], grown["exp_uuid"]) == (4, 9, first["exp_uuid"])  # 3 x 3 in all

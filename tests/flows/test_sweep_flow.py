@@ -248,6 +248,38 @@ def test_killed_sweep_resumes_without_losing_or_repeating_a_trial(backend, capsy
 
 
 @pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
+def test_a_bayesian_sweep_of_two_objectives_under_a_constraint_finds_their_pareto_front(
+    backend, capsys, tmp_path, ray_cluster
+):
+    (tmp_path / "two.py").write_text(
+        "def two(config):\n    x, y = config['x'], config['y']\n"
+        "    return {'loss': (x - 0.2) ** 2 + y, 'ms': 1 + x, 'memory': 10 * y}\n"
+    )
+    space = {"x": {"method": "uniform", "dimension": {"low": 0, "high": 1}},
+             "y": {"method": "uniform", "dimension": {"low": 0, "high": 1}}}  # fmt: skip
+    hpo = {"algorithm": "bayesian", "objectives": {"loss": "min", "ms": "min"}, "constraints": ["memory <= 8"],
+           "scheduler": "fifo", "trials": 6, "stop": {}, "seed": 0, "max_concurrent": 2,
+           "algorithm_param": {"initial_points": 3}}  # fmt: skip
+    make_project("two", space, hpo, "two.py", "two", scripts_path=tmp_path, compute=["--engine", "ray"])
+    result = run_json(capsys, "local-run", "two", "--n-jobs", "2")
+    shown = run_json(capsys, "sweep", "show", str(result["sweep_id"]), "--trials")
+    assert shown["counts"] == {"complete": 6} and (shown["metric"], shown["mode"]) == ("loss", "min")
+    told = {t["trial_id"]: t["metrics"] for t in shown["trials"]}
+    feasible = {key: m for key, m in told.items() if m["memory"] <= 8}
+    front = shown["pareto"]
+    assert front and set(front) <= set(feasible) and shown["best_trial"] in front
+    for key in front:  # no feasible trial is at least as good in both objectives and better in one
+        m = told[key]
+        assert not any(o != m and o["loss"] <= m["loss"] and o["ms"] <= m["ms"] for o in feasible.values())
+    assert shown["best_metric"] == min(told[key]["loss"] for key in front)
+    assert artifact_store(backend).get_bytes(shown["reports"]["pareto"])[:4] == b"\x89PNG"
+    assert [row["trial_id"] for row in json.loads(artifacts("sweep-two-pareto-front")[0].data)] == front
+    assert f"**Pareto front** (minimize `loss`, minimize `ms` subject to `memory <= 8`): {len(front)} trials" in (
+        artifacts("sweep-two")[0].data
+    )
+
+
+@pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
 @pytest.mark.parametrize("engine", ["dask", "ray"])
 def test_a_trainable_that_never_reports_the_metric_fails_its_trials(backend, capsys, tmp_path, engine, request):
     if engine == "ray":

@@ -35,7 +35,7 @@ def hpo_options(hpo: dict) -> list[str]:
     return [
         f"--{key.replace('_', '-')}"
         if v is True
-        else f"--{key.replace('_', '-')}={json.dumps(v) if isinstance(v, dict) else v}"
+        else f"--{key.replace('_', '-')}={json.dumps(v) if isinstance(v, (dict, list)) else v}"
         for key, v in hpo.items()
     ]
 

@@ -23,6 +23,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
+from tunefleet.bo.outcomes import Outcomes
 from tunefleet.errors import InvalidInput
 from tunefleet.validation import is_finite, is_real
 
@@ -67,6 +68,14 @@ def best_trial(trials: Iterable[Mapping], metric: str, mode: str) -> dict | None
     scored = [(metric_value(t, metric), i) for i, t in enumerate(trials)]
     scored = [(v if mode == "min" else -v, i) for v, i in scored if v is not None]
     return dict(trials[min(scored)[1]]) if scored else None
+
+
+def pareto_trials(trials: Iterable[Mapping], outcomes: Outcomes) -> list[dict]:
+    """The trials on the feasible Pareto front of ``outcomes`` (one objective under constraints: the
+    best feasible trial), in order; trials missing one of their metrics are never on it."""
+    scored = [t for t in trials if all(metric_value(t, name) is not None for name in outcomes.metrics)]
+    rows = [{name: metric_value(t, name) for name in outcomes.metrics} for t in scored]
+    return [dict(scored[i]) for i in outcomes.pareto(rows)]
 
 
 def status_counts(trials: Iterable[Mapping]) -> dict[str, int]:

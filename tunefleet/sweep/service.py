@@ -357,9 +357,22 @@ def metric_mode(record: Sweep) -> tuple[str, str]:
 
 
 def best(db: Database, record: Sweep) -> dict | None:
+    """The trial with the best final metric; under objectives or constraints, the feasible Pareto
+    front's best on the first objective."""
     metric, mode = metric_mode(record)
-    complete = [trial_dict(t) for t in trials(db, record.id, (SweepTrialStatus.complete, SweepTrialStatus.stopped))]
-    return sweep_report.best_trial(complete, metric, mode)
+    declared = sweep_config(record).hpo_config.outcomes()
+    return sweep_report.best_trial(_complete(db, record) if declared is None else front(db, record), metric, mode)
+
+
+def front(db: Database, record: Sweep) -> list[dict]:
+    """The finished trials on the feasible Pareto front of the sweep's objectives and constraints
+    (none without them)."""
+    declared = sweep_config(record).hpo_config.outcomes()
+    return [] if declared is None else sweep_report.pareto_trials(_complete(db, record), declared)
+
+
+def _complete(db: Database, record: Sweep) -> list[dict]:
+    return [trial_dict(t) for t in trials(db, record.id, (SweepTrialStatus.complete, SweepTrialStatus.stopped))]
 
 
 def view(db: Database, record: Sweep, with_trials: bool = False) -> dict[str, Any]:
@@ -373,6 +386,11 @@ def view(db: Database, record: Sweep, with_trials: bool = False) -> dict[str, An
         "counts": count_trials(db, record.id),
         "best_trial": record.best_trial_key,
         "best_metric": record.best_metric,
+        **(
+            {"pareto": [t["trial_id"] for t in front(db, record)]}
+            if record.config["hpo_config"].get("objectives")
+            else {}
+        ),
         "reports": record.reports,
         "error": record.error,
         "flow_run_id": record.flow_run_id,
@@ -402,6 +420,7 @@ def check(sweep: SweepConfig):
             hpo.mode,
             seed=hpo.seed,
             max_concurrent=hpo.max_concurrent,
+            outcomes=hpo.outcomes(),
             **hpo.algorithm_param,
         )
         search.scheduler(hpo.scheduler, hpo.metric, hpo.mode, space, **hpo.scheduler_param)

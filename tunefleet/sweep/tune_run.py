@@ -16,6 +16,7 @@ from pathlib import Path
 import ray
 from ray import tune
 
+from tunefleet.bo.outcomes import Outcomes
 from tunefleet.db import Database, open_database
 from tunefleet.storage import ArtifactStore
 from tunefleet.sweep import search
@@ -137,16 +138,17 @@ def storage(store: ArtifactStore, settings, sweep_id: int):
     return path, fs.S3FileSystem(**options)
 
 
-def evaluated(finished, metric: str) -> list[search.Evaluated]:
-    """A resumed sweep's finished trials as its new searcher is told them."""
-    return [
-        search.Evaluated(
-            config=trial.config,
-            value=None if trial.status is SweepTrialStatus.failed else (trial.metrics or {}).get(metric),
-            history=tuple(trial.history or ()),
-        )
-        for trial in finished
-    ]
+def evaluated(finished, metric: str, outcomes: Outcomes | None = None) -> list[search.Evaluated]:
+    """A resumed sweep's finished trials as its new searcher is told them: the value of ``metric``,
+    or {metric: value} of every metric ``outcomes`` name."""
+
+    def value(trial):
+        if trial.status is SweepTrialStatus.failed:
+            return None
+        metrics = trial.metrics or {}
+        return metrics.get(metric) if outcomes is None else {name: metrics.get(name) for name in outcomes.metrics}
+
+    return [search.Evaluated(config=t.config, value=value(t), history=tuple(t.history or ())) for t in finished]
 
 
 def _drop_interrupted(db: Database, sweep_id: int) -> None:
@@ -185,7 +187,8 @@ def _tuner(db, settings, store, sweep_id: int, sweep: SweepConfig, done: int, re
         hpo.mode,
         seed=None if hpo.seed is None else (hpo.seed + done) % 2**32,
         max_concurrent=hpo.max_concurrent,
-        evaluated=evaluated(sweeps.trials(db, sweep_id, sweeps.FINISHED), hpo.metric),
+        evaluated=evaluated(sweeps.trials(db, sweep_id, sweeps.FINISHED), hpo.metric, hpo.outcomes()),
+        outcomes=hpo.outcomes(),
         **hpo.algorithm_param,
     )
     scheduler = search.scheduler(hpo.scheduler, hpo.metric, hpo.mode, space, **hpo.scheduler_param)

@@ -7,6 +7,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import AliasChoices, RootModel, field_validator, model_validator
 
+from tunefleet.bo.outcomes import Outcomes
+from tunefleet.errors import InvalidInput
 from tunefleet.sweep.configs.fields import (
     ENGINES,
     MODES,
@@ -81,6 +83,20 @@ class HpoConfig(ConfigModel):
         flags=flags("seed"),
         ge=0,
         lt=2**32,
+    )
+    objectives: dict[str, Literal["min", "max"]] = option_field(
+        {},
+        'several metrics to optimise together (algorithm bayesian), e.g. {"accuracy": "max", "latency_ms": "min"}: '
+        "the sweep finds their Pareto front; metric and mode become the first, which the scheduler uses",
+        type="json",
+        flags=flags("objectives"),
+    )
+    constraints: list[str] = option_field(
+        [],
+        'outcome constraints on reported metrics (algorithm bayesian), e.g. ["latency_ms <= 5"]: the best '
+        "trial (or the Pareto front) is the best feasible one",
+        type="list",
+        flags=flags("constraints"),
     )
     extra_metrics: list[str] = option_field(
         [], "other reported metrics to show in reports", type="list", flags=flags("extra_metrics")
@@ -183,7 +199,39 @@ class HpoConfig(ConfigModel):
             raise ValueError(str(exc)) from None
         if self.metric in self.extra_metrics:
             raise ValueError(f"extra_metrics names the metric {self.metric} itself")
+        if (self.objectives or self.constraints) and self.algorithm != "bayesian":
+            raise ValueError(
+                f"objectives and constraints are searched by algorithm bayesian (tunefleet's BO engine), "
+                f"not {self.algorithm}"
+            )
+        if self.objectives:
+            first, mode = next(iter(self.objectives.items()))
+            clash = [
+                f
+                for f, v in (("metric", first), ("mode", mode))
+                if f in self.model_fields_set and getattr(self, f) != v
+            ]
+            if clash:
+                raise ValueError(
+                    f"metric {self.metric} ({self.mode}) differs from the first of objectives, {first} ({mode}): "
+                    "leave metric and mode out, or put them first"
+                )
+            self.metric, self.mode = first, mode
+        try:
+            self.outcomes()
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
         return self
+
+    def outcomes(self) -> Outcomes | None:
+        """What the bayesian searcher optimises when the sweep declares ``objectives`` or ``constraints``
+        (the BO engine's ``Outcomes``); None for one metric alone."""
+        if not (self.objectives or self.constraints):
+            return None
+        objectives = self.objectives or {self.metric: self.mode}
+        return Outcomes.parse(
+            {name: "maximize" if mode == "max" else "minimize" for name, mode in objectives.items()}, self.constraints
+        )
 
 
 # -- model_config -------------------------------------------------------------------------------

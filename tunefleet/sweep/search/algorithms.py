@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from tunefleet.bo.outcomes import Outcomes
 from tunefleet.space import Space, SpaceError
 from tunefleet.sweep.search.names import (
     ALGORITHM_PARAMS,
@@ -39,16 +40,16 @@ from tunefleet.validation import is_finite, is_int
 @dataclass(frozen=True)
 class Evaluated:
     """A trial that ran before its searcher existed: its point, the metric's final value (None:
-    it failed or never reported it) and its intermediate results (Optuna's pruning and BOHB's
-    budgets learn from those)."""
+    it failed or never reported it; {metric: value} for a searcher of several ``outcomes``) and its
+    intermediate results (Optuna's pruning and BOHB's budgets learn from those)."""
 
     config: dict
-    value: float | None
+    value: float | dict | None
     history: tuple[dict, ...] = ()
 
     @property
     def failed(self) -> bool:
-        return not is_finite(self.value)
+        return not all(map(is_finite, self.value.values() if isinstance(self.value, dict) else (self.value,)))
 
 
 def search_algorithm(
@@ -60,6 +61,7 @@ def search_algorithm(
     max_concurrent: int | None = None,
     points_to_evaluate: list[dict] | None = None,
     evaluated: list[Evaluated] | None = None,
+    outcomes: Outcomes | None = None,
     **params,
 ):
     """The Ray Tune search algorithm called ``name`` over ``space``, checked before anything runs.
@@ -79,6 +81,9 @@ def search_algorithm(
     searchers get each back through their own ``points_to_evaluate``, ``suggest``,
     ``on_trial_result`` and ``on_trial_complete`` (the one path every library supports).
 
+    ``outcomes`` (several objectives, or constraints; ``metric`` and ``mode`` are then the first
+    objective's, for the scheduler) are for bayesian alone.
+
     Pass the same space to ``tuner_param_space`` for ``tune.Tuner(param_space=...)``.
     """
     algorithm = algorithm_name(name)
@@ -90,10 +95,12 @@ def search_algorithm(
     evaluated = [
         replace(e, config=p) for e, p in zip(evaluated or [], _check_points(space, [e.config for e in evaluated or []]))
     ]
+    if outcomes is not None and algorithm != "bayesian":
+        raise SearchError(f"algorithm {algorithm} optimises one metric; objectives and constraints need bayesian")
     require(algorithm)
     if algorithm in ("random", "grid"):
         return _variant_generator(algorithm, space, seed, max_concurrent, points, params)
-    searcher = _model_based(algorithm, space, metric, mode, seed, points, evaluated, params)
+    searcher = _model_based(algorithm, space, metric, mode, seed, points, evaluated, params, outcomes)
     if max_concurrent:
         from ray.tune.search import ConcurrencyLimiter
 
@@ -116,7 +123,9 @@ def _variant_generator(algorithm: str, space: Space, seed, max_concurrent, point
     )
 
 
-def _model_based(algorithm: str, space: Space, metric, mode, seed, points, evaluated: list[Evaluated], params):
+def _model_based(
+    algorithm: str, space: Space, metric, mode, seed, points, evaluated: list[Evaluated], params, outcomes
+):
     """bayesian, tpe, hyperopt, bohb: a searcher that holds the space, told the ``evaluated`` trials."""
     grid = [v.name for v in space.grid_variables]
     if grid:
@@ -130,7 +139,9 @@ def _model_based(algorithm: str, space: Space, metric, mode, seed, points, evalu
         from tunefleet.sweep.search.bayesian import TunefleetBOSearch
 
         check_params(algorithm, params, ALGORITHM_PARAMS[algorithm])
-        searcher = TunefleetBOSearch(space, metric=metric, mode=mode, seed=seed, points_to_evaluate=points, **params)
+        searcher = TunefleetBOSearch(
+            space, metric=metric, mode=mode, seed=seed, points_to_evaluate=points, outcomes=outcomes, **params
+        )
         for trial in evaluated:
             searcher.add_evaluated_point(trial.config, trial.value, error=trial.failed)
         return searcher
