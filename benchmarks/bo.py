@@ -2,9 +2,11 @@
 
 Same budget for every method (40 evaluations, 5 seeds), minimising Branin, Hartmann6, a
 10-d Ackley and a mixed integer / categorical / continuous function whose optimum is
-known. Prints the median best value per method and problem (wall seconds for all seeds in
-brackets), the seconds of one ask at 10 / 100 / 1,000 observations for tunefleet and
-Optuna's GP, the bo-tuning flow's overhead per round, and last one line
+known, and two objectives at once on BraninCurrin and a 6-d DTLZ2. Prints the median best
+value per method and problem (wall seconds for all seeds in brackets), the median
+hypervolume the evaluated points span from a fixed reference point on the two-objective
+problems (each method's points measured the same way), the seconds of one ask at 10 / 100 /
+1,000 observations for tunefleet and Optuna's GP, the bo-tuning flow's overhead per round, and last one line
 ``bo: <ratio>x vs Optuna GP``: Optuna GP's median gap to the optimum on Hartmann6 divided
 by tunefleet's (> 1: tunefleet is better).
 
@@ -13,6 +15,7 @@ Ax runs when the ``bo-bench`` extra is installed beside the project's pins
 
     python benchmarks/bo.py            # the full comparison, about 20 minutes on 2 cores
     python benchmarks/bo.py --quick    # 2 seeds, 20 evaluations: a smoke run
+    python benchmarks/bo.py --multi    # the two-objective table alone
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from functools import partial
 import optuna
 
 from tunefleet.bo.engine import Optimizer
-from tunefleet.objectives import branin, hartmann6
+from tunefleet.bo.outcomes import Outcomes
+from tunefleet.objectives import branin, branin_currin, hartmann6
 from tunefleet.space import Space
 
 CATEGORY_PENALTY = {"linear": 1.0, "rbf": 0.0, "poly": 0.5}
@@ -93,6 +97,98 @@ PROBLEMS = [
 ]
 
 
+def dtlz2(**x: float) -> dict[str, float]:
+    """DTLZ2 with two objectives (Deb et al. 2002), both to minimise: its front is the quarter circle
+    f1^2 + f2^2 = 1, reached where every coordinate but the first is 0.5."""
+    values = list(x.values())
+    g = sum((v - 0.5) ** 2 for v in values[1:])
+    angle = values[0] * math.pi / 2
+    return {"f1": (1 + g) * math.cos(angle), "f2": (1 + g) * math.sin(angle)}
+
+
+@dataclass(frozen=True)
+class TwoObjectives:
+    """Two metrics to minimise; ``best`` is the hypervolume a perfect front spans from ``reference``."""
+
+    name: str
+    covars: dict
+    objective: Callable[..., dict[str, float]]
+    reference: dict[str, float]
+    best: float
+
+    @property
+    def outcomes(self) -> Outcomes:
+        return Outcomes.parse({m: {"direction": "minimize", "reference": r} for m, r in self.reference.items()}, None)
+
+    def hypervolume(self, told: list[dict[str, float]]) -> float:
+        return self.outcomes.hypervolume(told, self.reference)
+
+
+MULTI_PROBLEMS = [
+    TwoObjectives(  # BoTorch's reference point and maximum hypervolume
+        "BraninCurrin",
+        {"x1": {"vtype": "cont", "min": 0.0, "max": 1.0}, "x2": {"vtype": "cont", "min": 0.0, "max": 1.0}},
+        branin_currin,
+        {"branin": 18.0, "currin": 6.0},
+        59.36011874867746,
+    ),
+    TwoObjectives(
+        "DTLZ2 6-d",
+        {f"x{i}": {"vtype": "cont", "min": 0.0, "max": 1.0} for i in range(1, 7)},
+        dtlz2,
+        {"f1": 1.1, "f2": 1.1},
+        1.1**2 - math.pi / 4,
+    ),
+]
+
+
+def tunefleet_front(problem: TwoObjectives, budget: int, seed: int) -> list[dict]:
+    optimizer = Optimizer(Space.from_covars(problem.covars), seed=seed, outcomes=problem.outcomes)
+    told = []
+    for _ in range(budget):
+        points = optimizer.ask()
+        values = [problem.objective(**p) for p in points]
+        optimizer.tell(points, values)
+        told += values
+    return told
+
+
+def random_front(problem: TwoObjectives, budget: int, seed: int) -> list[dict]:
+    return [problem.objective(**p) for p in Space.from_covars(problem.covars).random(budget, seed)]
+
+
+def _optuna_front(sampler: optuna.samplers.BaseSampler, problem: TwoObjectives, budget: int) -> list[dict]:
+    metrics = list(problem.reference)
+    study = optuna.create_study(directions=["minimize"] * len(metrics), sampler=sampler)
+    told = []
+
+    def evaluate(trial: optuna.Trial) -> list[float]:
+        told.append(problem.objective(**{name: _suggest(trial, name, spec) for name, spec in problem.covars.items()}))
+        return [told[-1][m] for m in metrics]
+
+    study.optimize(evaluate, n_trials=budget)
+    return told
+
+
+def optuna_gp_front(problem: TwoObjectives, budget: int, seed: int) -> list[dict]:
+    return _optuna_front(optuna.samplers.GPSampler(seed=seed), problem, budget)
+
+
+def optuna_tpe_front(problem: TwoObjectives, budget: int, seed: int) -> list[dict]:
+    return _optuna_front(optuna.samplers.TPESampler(seed=seed), problem, budget)
+
+
+def ax_front(problem: TwoObjectives, budget: int, seed: int) -> list[dict]:
+    client = _ax_client(problem.covars, seed)
+    client.configure_optimization(objective=", ".join(f"-{m}" for m in problem.reference))
+    told = []
+    for _ in range(budget):
+        for index, point in client.get_next_trials(max_trials=1).items():
+            told.append(problem.objective(**point))
+            client.complete_trial(index, raw_data=told[-1])
+    return told
+
+
 def tunefleet_best(problem: Problem, budget: int, seed: int) -> float:
     optimizer = Optimizer(Space.from_covars(problem.covars), maximize=False, seed=seed)
     for _ in range(budget):
@@ -130,7 +226,8 @@ def optuna_tpe_best(problem: Problem, budget: int, seed: int) -> float:
     return _optuna_best(optuna.samplers.TPESampler(seed=seed), problem, budget)
 
 
-def ax_best(problem: Problem, budget: int, seed: int) -> float:
+def _ax_client(covars: dict, seed: int):
+    """An Ax ``Client`` over the covariates."""
     from ax.api.client import Client
     from ax.api.configs import ChoiceParameterConfig, RangeParameterConfig
 
@@ -141,7 +238,12 @@ def ax_best(problem: Problem, budget: int, seed: int) -> float:
         return RangeParameterConfig(name, (spec["min"], spec["max"]), kind)
 
     client = Client(random_seed=seed)
-    client.configure_experiment(parameters=[parameter(name, spec) for name, spec in problem.covars.items()])
+    client.configure_experiment(parameters=[parameter(name, spec) for name, spec in covars.items()])
+    return client
+
+
+def ax_best(problem: Problem, budget: int, seed: int) -> float:
+    client = _ax_client(problem.covars, seed)
     client.configure_optimization(objective="-y")
     best = math.inf
     for _ in range(budget):
@@ -168,6 +270,15 @@ METHODS = {
     "Optuna TPE": optuna_tpe_best,
     "Ax Client": ax_best,
     "random search": random_best,
+}
+
+
+MULTI_METHODS = {
+    "tunefleet BO": tunefleet_front,
+    "Optuna GP": optuna_gp_front,
+    "Optuna TPE": optuna_tpe_front,
+    "Ax Client": ax_front,
+    "random search": random_front,
 }
 
 
@@ -229,14 +340,33 @@ def flow_seconds_per_round(rounds: int) -> float:
     return (time.perf_counter() - start) / rounds
 
 
+def multi_objective_table(seeds: range, budget: int, missing: dict[str, str | None]) -> None:
+    print(f"median hypervolume of {len(seeds)} seeds after {budget} evaluations (both minimised; of the best possible)")
+    print(f"{'problem':<20} {'best':>9} " + " ".join(f"{method:>22}" for method in MULTI_METHODS))
+    for problem in MULTI_PROBLEMS:
+        cells = []
+        for method, run in MULTI_METHODS.items():
+            if missing.get(method):
+                cells.append(f"{'not run':>22}")
+                continue
+            start = time.perf_counter()
+            volume = statistics.median(problem.hypervolume(run(problem, budget, seed)) for seed in seeds)
+            cells.append(f"{volume:>14.4f} ({time.perf_counter() - start:>5.1f})")
+        print(f"{problem.name:<20} {problem.best:>9.4f} " + " ".join(cells), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 seeds and 20 evaluations instead of 5 and 40")
+    parser.add_argument("--multi", action="store_true", help="the two-objective problems alone")
     args = parser.parse_args()
     seeds, budget = (range(2), 20) if args.quick else (range(5), 40)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     logging.basicConfig(level=logging.WARNING)
     missing = {"Ax Client": ax_missing()}
+    if args.multi:
+        multi_objective_table(seeds, budget, missing)
+        return
 
     gaps: dict[tuple[str, str], float] = {}
     print(f"median best of {len(seeds)} seeds after {budget} evaluations (minimising); wall seconds in brackets")
@@ -255,6 +385,8 @@ def main() -> None:
     for method, reason in missing.items():
         if reason:
             print(f"{method}: {reason}")
+
+    multi_objective_table(seeds, budget, missing)
 
     hartmann = next(p for p in PROBLEMS if p.name == "Hartmann6")
     print("seconds per ask on Hartmann6 after random observations (fit + acquisition), median of 3:")

@@ -22,5 +22,9 @@ stamp=".venv/.tunefleet-installed-${extras:-base}"
 if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet -c requirements.lock -e "$spec"
+  # BoTorch compiles its fused qLogNEHVI kernel (C++, cached in ~/.cache/torch_extensions) in the first
+  # process that asks with several objectives: 28-40 s on 2 cores, measured as the first such ask (an API
+  # request, a test). Built here, once per install; without a compiler BoTorch uses its Python loop.
+  .venv/bin/python -c 'from botorch.acquisition.multi_objective import logei; logei._try_load_fused_kernel()'
   touch "$stamp"
 fi

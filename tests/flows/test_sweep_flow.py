@@ -86,6 +86,10 @@ def test_simple_objective_random_search_on_dask(backend, capsys, tmp_path, monke
     assert sorted(t.response for t in experiments.trials(database(backend), exp)) == sorted(
         t.metrics["loss"] for t in fits
     )  # the sweep's metric, as the experiment's response
+    with TestClient(app_in_process(backend)) as client:  # the operator's sweep is no API user's to start from
+        user = signed_in(client, backend, "user@test.com")
+        refused = user.post("/experiment/new", json={"name": "x", "covars": narrower, "warm_start": "sweep:simple"})
+    assert refused.status_code == 404 and refused.json()["error"].startswith("there is no sweep"), refused.text
 
 
 @pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)
