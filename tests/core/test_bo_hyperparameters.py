@@ -1,4 +1,5 @@
-"""The engine's own MAP fit of the GP's hyperparameters lands where BoTorch's fit does."""
+"""The engine's own MAP fit of the GP's hyperparameters lands where BoTorch's fit does, and its
+plain-torch posterior and LogEI give what BoTorch's give."""
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ from botorch.models import SingleTaskGP
 from botorch.models.transforms.outcome import Standardize
 from gpytorch.mlls import ExactMarginalLogLikelihood
 
-from tunefleet.bo import hyperparameters
+from tunefleet.bo import hyperparameters, posterior
 from tunefleet.bo.engine import SnapToFeasible, _matern_kernel
 from tunefleet.objectives import hartmann6
 from tunefleet.space import Space
@@ -84,3 +85,30 @@ def test_above_the_subsample_size_the_fit_uses_a_seeded_subset_and_lands_near_th
     full = hyperparameters.fit(X, y, None, seed=1)
     assert subset != full
     np.testing.assert_allclose(subset.lengthscales, full.lengthscales, rtol=0.25)
+
+
+@pytest.mark.parametrize(
+    ("space", "data", "fixed_noise"),
+    [(HARTMANN6, hartmann_data(50), False), (HARTMANN6, hartmann_data(40), True), (MIXED, mixed_data(30), False)],
+    ids=["hartmann6-50", "hartmann6-fixed-noise", "mixed-30"],
+)
+def test_the_plain_posterior_and_log_ei_equal_botorchs_with_their_gradients(space, data, fixed_noise):
+    from botorch.acquisition import LogExpectedImprovement
+
+    X, Y = data
+    gp = model(space, X, Y, fixed_noise)
+    noise = None if not fixed_noise else gp.likelihood.noise_covar.noise
+    hyperparameters.load(gp, hyperparameters.fit(gp.input_transform.transform(X), gp.train_targets, noise, seed=0))
+    theirs = LogExpectedImprovement(gp, best_f=Y.max())
+    ours = posterior.LogExpectedImprovement(gp, posterior.Posterior(gp), Y.max())
+    candidates = torch.rand(64, 1, X.shape[-1], dtype=torch.double, generator=torch.Generator().manual_seed(1))
+    candidates.requires_grad_(True)
+    expected, got = theirs(candidates), ours(candidates)
+    assert torch.allclose(got, expected, rtol=0, atol=1e-8)
+    (expected_grad,) = torch.autograd.grad(expected.sum(), candidates)
+    (got_grad,) = torch.autograd.grad(got.sum(), candidates)
+    assert torch.allclose(got_grad, expected_grad, rtol=0, atol=1e-7)
+    mean, variance = posterior.Posterior(gp)(gp.input_transform.transform(candidates.detach().squeeze(-2)))
+    reference = gp.posterior(candidates.detach().squeeze(-2))
+    assert torch.allclose(mean, reference.mean.squeeze(-1), atol=1e-8)
+    assert torch.allclose(variance, reference.variance.squeeze(-1), atol=1e-8)

@@ -55,7 +55,7 @@ from gpytorch.priors import GammaPrior
 from threadpoolctl import threadpool_limits
 
 from tunefleet import validation
-from tunefleet.bo import hyperparameters
+from tunefleet.bo import hyperparameters, posterior
 from tunefleet.bo.outcomes import MAX_MAGNITUDE, Outcomes
 from tunefleet.errors import InvalidInput
 from tunefleet.space import Categorical, Integer, Space
@@ -382,8 +382,10 @@ class Optimizer:
         name = BATCH_VERSION.get(self.acquisition, self.acquisition) if batch else self.acquisition
         best_f = Y.max()
         constructors = {
-            "ExpectedImprovement": lambda: acq.LogExpectedImprovement(model, best_f=best_f),
-            "LogExpectedImprovement": lambda: acq.LogExpectedImprovement(model, best_f=best_f),
+            "ExpectedImprovement": lambda: posterior.LogExpectedImprovement(model, posterior.Posterior(model), best_f),
+            "LogExpectedImprovement": lambda: posterior.LogExpectedImprovement(
+                model, posterior.Posterior(model), best_f
+            ),
             "NoisyExpectedImprovement": lambda: acq.qLogNoisyExpectedImprovement(model, X_baseline=X),
             "ProbabilityOfImprovement": lambda: LogProbabilityOfImprovement(model, best_f=best_f),
             "UpperConfidenceBound": lambda: acq.UpperConfidenceBound(model, beta=UCB_BETA),

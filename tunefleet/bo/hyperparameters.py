@@ -97,7 +97,7 @@ def _log_posterior(params: torch.Tensor, X: torch.Tensor, y: torch.Tensor, noise
     else:
         diagonal = noise
     mean = params[-1]
-    covariance = outputscale * _matern52(X / lengthscales) + torch.diag(diagonal)
+    covariance = outputscale * matern52(X / lengthscales) + torch.diag(diagonal)
     log_likelihood = _GaussianLogDensity.apply(y - mean, covariance)
     log_prior = _gamma_log_prob(lengthscales, *LENGTHSCALE_PRIOR).sum() + _gamma_log_prob(
         outputscale, *OUTPUTSCALE_PRIOR
@@ -128,12 +128,13 @@ class _GaussianLogDensity(torch.autograd.Function):
         return -grad * alpha, grad * grad_covariance
 
 
-def _matern52(Z: torch.Tensor) -> torch.Tensor:
-    """Matern-5/2 correlations between the rows of ``Z`` (inputs already divided by the lengthscales)."""
+def matern52(Z: torch.Tensor, W: torch.Tensor | None = None) -> torch.Tensor:
+    """Matern-5/2 correlations between the rows of ``Z`` and those of ``W`` (default: ``Z``), inputs
+    already divided by the lengthscales."""
     # |a|^2 + |b|^2 - 2 a.b through one matrix product: the broadcast difference of every
     # pair took 265 ms per evaluation with its backward pass at 1,000 points, this 20 ms.
-    norms = Z.pow(2).sum(-1)
-    squared = norms.unsqueeze(-1) + norms.unsqueeze(-2) - 2 * Z @ Z.transpose(-1, -2)
+    W = Z if W is None else W
+    squared = Z.pow(2).sum(-1).unsqueeze(-1) + W.pow(2).sum(-1).unsqueeze(-2) - 2 * Z @ W.transpose(-1, -2)
     # sqrt has an infinite gradient at 0 (the diagonal): clamp inside it, as gpytorch does.
     distance = math.sqrt(5) * squared.clamp_min(1e-30).sqrt()
     return (1 + distance + distance.pow(2) / 3) * torch.exp(-distance)
