@@ -381,11 +381,13 @@ class Optimizer:
     def _acquisition(self, model: SingleTaskGP, X: torch.Tensor, Y: torch.Tensor, batch: bool):
         name = BATCH_VERSION.get(self.acquisition, self.acquisition) if batch else self.acquisition
         best_f = Y.max()
+
+        def log_ei():  # over the plain-torch posterior: 6-8x cheaper per evaluation (tunefleet.bo.posterior)
+            return posterior.LogExpectedImprovement(model, posterior.Posterior(model), best_f)
+
         constructors = {
-            "ExpectedImprovement": lambda: posterior.LogExpectedImprovement(model, posterior.Posterior(model), best_f),
-            "LogExpectedImprovement": lambda: posterior.LogExpectedImprovement(
-                model, posterior.Posterior(model), best_f
-            ),
+            "ExpectedImprovement": log_ei,
+            "LogExpectedImprovement": log_ei,
             "NoisyExpectedImprovement": lambda: acq.qLogNoisyExpectedImprovement(model, X_baseline=X),
             "ProbabilityOfImprovement": lambda: LogProbabilityOfImprovement(model, best_f=best_f),
             "UpperConfidenceBound": lambda: acq.UpperConfidenceBound(model, beta=UCB_BETA),

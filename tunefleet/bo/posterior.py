@@ -3,7 +3,7 @@ search evaluates a few hundred times an ask.
 
 ``Posterior`` gives the mean and variance BoTorch's ``SingleTaskGP.posterior`` gives for the
 engine's model (Matern-5/2 ARD kernel, constant mean, Gaussian or fixed noise, standardised
-outcomes) from the hyperparameters the engine fitted (``hyperparameters.fit``), with the
+outcomes) from the hyperparameters loaded into it (``hyperparameters.fit``), with the
 Cholesky factor of the training covariance computed once. ``LogExpectedImprovement`` is
 BoTorch's ``LogExpectedImprovement`` on it (the same ``_log_ei_helper``), for one point at a
 time; both are tested against BoTorch's to 1e-8. Measured on Hartmann6 at 50 observations:
