@@ -64,7 +64,7 @@ def benchmark(
                 "%s+%s @ %s: skipped: %s", skipped.platform, skipped.optimisation, skipped.hardware, skipped.reason
             )
         for hardware in sorted({cell.hardware for cell in plan.cells}):
-            _measure_on(hardware, run.id, [c for c in plan.cells if c.hardware == hardware], _use_deployments(dispatch))
+            _measure_on(hardware, run.id, [c for c in plan.cells if c.hardware == hardware], use_deployments(dispatch))
         report = bench_tasks.publish_report(run)
     except BaseException as exc:
         bench_tasks.fail_run(run.id, f"{type(exc).__name__}: {exc}")
@@ -73,20 +73,20 @@ def benchmark(
     return {"run_id": run.id, **report}
 
 
-def _use_deployments(dispatch: str) -> bool:
+def use_deployments(dispatch: str) -> bool:
     if dispatch != "auto":
         return dispatch == "deployment"
     context = FlowRunContext.get()
     return bool(context and context.flow_run and context.flow_run.deployment_id)
 
 
-def _measure_on(hardware: str, run_id: int, cells: list, use_deployments: bool) -> None:
-    if not use_deployments:
+def _measure_on(hardware: str, run_id: int, cells: list, deployed: bool) -> None:
+    if not deployed:
         benchmark_cells(run_id, hardware)
         return
     from prefect.deployments import run_deployment
 
-    reason = _pool_unavailable(hardware)
+    reason = pool_unavailable(hardware)
     if reason:
         bench_tasks.skip_cells(run_id, cells, reason)
         return
@@ -95,7 +95,7 @@ def _measure_on(hardware: str, run_id: int, cells: list, use_deployments: bool) 
         raise RuntimeError(f"benchmark-cells on {hardware} ended {child.state.name}: {child.state.message}")
 
 
-def _pool_unavailable(hardware: str) -> str | None:
+def pool_unavailable(hardware: str) -> str | None:
     """Why no child flow run could start on the ``hardware`` pool now, or None."""
     from prefect.client.orchestration import get_client
 

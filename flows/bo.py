@@ -97,7 +97,7 @@ def bo_tuning(
     if exp.warm_start:
         logger.info("%s", experiments.warm_start_text(exp.warm_start))
     budget = iterations * batch_size
-    if (done := _finished(bo_tasks.trial_counts(exp))) >= budget:
+    if (done := finished(bo_tasks.trial_counts(exp))) >= budget:
         logger.info(
             "experiment %s has %d of its own evaluations, the budget of %d x %d is spent: raise iterations to go on",
             exp.uuid, done, iterations, batch_size,
@@ -109,7 +109,7 @@ def bo_tuning(
     engine, address = block_cluster(compute_block) if compute_block else (engine, address)
     with started(engine, address) as runner:
         for round_number in itertools.count(1):
-            if (done := _finished(bo_tasks.trial_counts(exp))) >= budget:
+            if (done := finished(bo_tasks.trial_counts(exp))) >= budget:
                 break
             named = f"round {round_number}"  # the tasks of a round, as the UI lists them
             batch = bo_tasks.propose_batch.with_options(task_run_name=f"{named}: propose")(
@@ -166,7 +166,7 @@ def _better(best: float | None, responses: list[float], maximize: bool) -> float
     return max(candidates) if maximize else min(candidates)
 
 
-def _finished(counts: dict[str, int]) -> int:
+def finished(counts: dict[str, int]) -> int:
     return counts.get("complete", 0) + counts.get("failed", 0)
 
 

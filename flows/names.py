@@ -39,6 +39,11 @@ def bo() -> str:
     return f"bo {p['experiment']}" if p.get("experiment") else f"bo {p.get('name')}"
 
 
+def hw_tuning() -> str:
+    p = _parameters()
+    return f"hw-tuning {p['tuning']}" if p.get("tuning") else f"hw-tuning {p.get('name')}"
+
+
 def sweep() -> str:
     p = _parameters()
     return f"sweep {p['sweep_id']}" if p.get("sweep_id") is not None else f"sweep {p.get('project')}"

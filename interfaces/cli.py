@@ -7,7 +7,7 @@ import logging
 import sys
 
 from blocks.context import database
-from interfaces.commands import benchmark, bo, experiments, ridge, sweep
+from interfaces.commands import benchmark, bo, experiments, hwtune, ridge, sweep
 from interfaces.commands.output import emit, line
 from tunefleet.errors import TunefleetError, caused_by_interrupt
 
@@ -67,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     bo.register(commands)
     benchmark.register(commands)
     sweep.register(commands)
+    hwtune.register(commands)
 
     api = commands.add_parser("api", help="serve the HTTP API")
     api.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: loopback only)")

@@ -2,7 +2,8 @@
 deployment, and what the CLI and the API do with runs (wait, show progress, kill, retry).
 
 ``Launcher.submit`` sends a ridge training or a benchmark run to its deployment when one is
-configured (``TUNEFLEET_RIDGE_DEPLOYMENT``, ``TUNEFLEET_BENCHMARK_DEPLOYMENT``): a flow run is
+configured (``TUNEFLEET_RIDGE_DEPLOYMENT``, ``TUNEFLEET_BENCHMARK_DEPLOYMENT``,
+``TUNEFLEET_HW_TUNING_DEPLOYMENT``): a flow run is
 created and a worker on the deployment's work pool picks it up. Without one (the embedded mode) a
 background thread of this process runs the flow, one job at a time in arrival order, and jobs
 this process owned when it stopped are resumed when it starts again (``recover``). The API's
@@ -76,12 +77,24 @@ def _bo_here(**parameters) -> dict:
     return bo_tuning(**parameters)
 
 
+def _hw_tuning_here(**parameters) -> dict:
+    from flows.hwtune import hw_tuning
+
+    return hw_tuning(**parameters)
+
+
 def _ridge_gone(db: Database, reason: str, model_id: int) -> None:
     ridge.fail(db, model_id, reason)
 
 
 def _benchmark_gone(db: Database, reason: str, run_id: int) -> None:
     benchmarking.fail(db, run_id, reason)
+
+
+def _hw_tuning_gone(db: Database, reason: str, tuning: str, **_) -> None:
+    from tunefleet.hwtune import service as tunings
+
+    tunings.fail(db, int(tuning), reason)
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,7 @@ CAPABILITIES = {
     "benchmark": Capability(_benchmark_here, "benchmark_deployment", _benchmark_gone),
     "sweep": Capability(_sweep_here, "sweep_deployment"),
     "bo": Capability(_bo_here, None),
+    "hw-tuning": Capability(_hw_tuning_here, "hw_tuning_deployment", _hw_tuning_gone),
 }
 
 
@@ -175,6 +189,12 @@ class Launcher:
             for run in benchmarking.list(db, status=unfinished):
                 log.info("resuming benchmark run %s (%s)", run.id, run.status.value)
                 self.submit("benchmark", run_id=run.id)
+        if self.runs_here("hw-tuning"):
+            from tunefleet.hwtune import service as tunings
+
+            for tuning in tunings.list(db, status=unfinished):
+                log.info("resuming hardware-aware tuning %s (%s)", tuning.id, tuning.status.value)
+                self.submit("hw-tuning", tuning=str(tuning.id), **(tuning.budget or {}))
 
     def wait(self) -> None:
         for future in self._pending:
@@ -253,6 +273,12 @@ def run_benchmark_here(db: Database, run):
     with progress(poll), answer_stays_on_stdout():  # Treelite's compiler logs to the process's stdout
         _logged(CAPABILITIES["benchmark"].here, "benchmark", {"run_id": run.id})  # here, deployment or not
     return benchmarking.get(db, run.id)
+
+
+def run_hw_tuning_here(**parameters) -> dict:
+    """The hw-tuning flow in this thread (its rounds are logged as they end); its report."""
+    with answer_stays_on_stdout():  # each treelite candidate is compiled: tl2cgen logs to the process's stdout
+        return CAPABILITIES["hw-tuning"].here(**parameters)
 
 
 @contextlib.contextmanager

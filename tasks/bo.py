@@ -63,13 +63,14 @@ def front(exp: Experiment) -> dict:
 
 
 @task(**RECORDS)
-def publish_report(exp: Experiment) -> dict:
+def publish_report(exp: Experiment, capability: str = "bo") -> dict:
     """Trials table and best-so-far plot (several objectives: the Pareto front's table and plot) in
-    Prefect and in the artifact store; the summary."""
+    Prefect and in the artifact store; the summary. Artifact keys start with ``capability``
+    (``bo-<name>``, ``hw-tuning-<name>``)."""
     db = database()
     done = experiments.trials(db, exp, status=None)
     complete = [t for t in done if t.status is TrialStatus.complete]
-    key = reports.artifact_key("bo", exp.name)
+    key = reports.artifact_key(capability, exp.name)
     create_table_artifact(
         key=f"{key}-trials",
         table=[

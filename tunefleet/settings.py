@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     ridge_deployment: str | None = None
     # The same for benchmark runs started by the API and CLI ("benchmark/benchmark").
     benchmark_deployment: str | None = None
+    # The same for hardware-aware tunings started by the API ("hw-tuning/hw-tuning").
+    hw_tuning_deployment: str | None = None
     # The deployment `tunefleet run` and `sweep retry` send sweeps to (`local-run` runs them here).
     sweep_deployment: str = "hpo-sweep/hpo-sweep"
     # Without PREFECT_API_URL: one local Prefect server that every command shares, started on first use

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from interfaces import runs
-from interfaces.commands.output import emit
+from interfaces.commands.output import emit, json_object
 from tunefleet.bo.service import ExperimentError
 
 
@@ -47,21 +46,21 @@ def run_tuning(args) -> int:
     covars = None
     name = args.name
     if args.space:
-        body = _json(Path(args.space).read_text(), args.space)
+        body = json_object(Path(args.space).read_text(), args.space)
         covars = body.get("covars", body)
         name = name or body.get("name") or Path(args.space).stem
     report = runs.Launcher().run_here(
         "bo",
         covars=covars,
         objective=args.objective,
-        objective_args=_json(args.objective_args, "--objective-args"),
+        objective_args=json_object(args.objective_args, "--objective-args"),
         experiment=args.experiment,
         warm_start=args.warm_start,
         name=name or "bo-tuning",
         model_type=args.model,
         acq_func=args.acquisition,
         direction="minimize" if args.minimize else "maximize",
-        responses=_json(args.responses, "--responses") if args.responses else None,
+        responses=json_object(args.responses, "--responses") if args.responses else None,
         constraints=args.constraint,
         iterations=args.iterations,
         batch_size=args.batch,
@@ -72,13 +71,3 @@ def run_tuning(args) -> int:
     )
     emit(report)
     return 0 if report["n_told"] > report["n_seeded"] else 1  # some evaluation of its own completed
-
-
-def _json(text: str, where: str) -> dict:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ExperimentError(f"{where} is not valid JSON: {exc}") from exc
-    if not isinstance(value, dict):
-        raise ExperimentError(f"{where} must be a JSON object")
-    return value

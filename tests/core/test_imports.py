@@ -1,6 +1,7 @@
 """The direction of imports: interfaces → flows → tasks → tunefleet, blocks read by all three; no
 Prefect in the core; capability packages apart but for the sweep's use of the BO engine (and its
-outcomes) and the BO service's reading of a sweep's records (warm starts)."""
+outcomes), the BO service's reading of a sweep's records (warm starts), and hardware-aware tuning, which
+joins the BO engine's experiments and the inference benchmark."""
 
 import ast
 from pathlib import Path
@@ -10,11 +11,13 @@ import pytest
 from tests.support.paths import REPO
 
 LAYERS = ("tunefleet", "tasks", "flows", "interfaces", "blocks", "deployments")
-CAPABILITIES = ("ridge", "bo", "sweep", "bench")
+CAPABILITIES = ("ridge", "bo", "sweep", "bench", "hwtune")
 ALLOWED_BETWEEN_CAPABILITIES = {
     ("sweep", "tunefleet.bo.engine"),  # the sweep's bayesian searcher
     ("sweep", "tunefleet.bo.outcomes"),  # its objectives and constraints, in the engine's terms
     ("bo", "tunefleet.sweep.service"),  # warm starts from a sweep's records (bo.service.history)
+    ("hwtune", "tunefleet.bo"),  # its experiment, outcomes and Pareto front
+    ("hwtune", "tunefleet.bench"),  # its candidates: uploaded models, one-cell benchmark runs, the registry
 }
 
 

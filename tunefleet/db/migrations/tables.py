@@ -7,6 +7,7 @@ def register() -> None:
     """Import every module that declares tables (once; later calls cost nothing)."""
     import tunefleet.bench.tables  # noqa: F401
     import tunefleet.bo.tables  # noqa: F401
+    import tunefleet.hwtune.tables  # noqa: F401
     import tunefleet.ridge.tables  # noqa: F401
     import tunefleet.sweep.tables  # noqa: F401
     import tunefleet.users  # noqa: F401
