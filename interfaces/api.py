@@ -22,6 +22,7 @@ from interfaces.routes import artifacts as artifact_routes
 from interfaces.routes import auth as auth_routes
 from interfaces.routes import benchmark as benchmark_routes
 from interfaces.routes import experiments as experiment_routes
+from interfaces.routes import hwtune as hwtune_routes
 from interfaces.routes import ridge as ridge_routes
 from interfaces.routes.common import ERROR_RESPONSES, Services
 from interfaces.runs import Launcher
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, launcher=None) -> FastAPI:
         auth_routes.router,
         experiment_routes.router,
         benchmark_routes.router,
+        hwtune_routes.router,
         artifact_routes.router,
     ):
         app.include_router(router)

@@ -2,6 +2,7 @@
 hypervolume, and the engine's proposals for them."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -53,6 +54,9 @@ def test_constraints_may_name_other_metrics_which_every_tell_then_carries():
         (None, ["latency_ms <= 1e40"], "the bound '1e40' is not a number within ±1e+30"),
         (None, "latency_ms <= 5", "constraints must be a list"),
         (None, ["m <= 1"] * 17, "at most 16 constraints"),
+        ({"t": {"direction": "minimize", "scale": "ln"}}, None, "responses['t'].scale must be 'linear' or 'log'"),
+        ({"t": {"direction": "minimize", "scale": "log", "reference": 0}}, None, "must be > 0 on a log scale"),
+        ({"t": {"direction": "minimize", "scale": "log"}}, ["t <= -1"], "t is on a log scale, > 0"),
     ],
 )
 def test_bad_declarations_are_refused_with_the_field_and_the_fix(responses, constraints, message):
@@ -107,6 +111,37 @@ def test_an_undeclared_reference_is_the_fronts_nadir_a_tenth_of_its_range_furthe
     assert reference == pytest.approx({"accuracy": 0.80 - 0.015, "latency_ms": 6 + 0.4})
     behind = [*ROWS, {"accuracy": -100, "latency_ms": 100, "memory": 1}]  # far behind the front
     assert ACCURACY_LATENCY.reference_point(behind) == reference
+
+
+LOG_LATENCY = Outcomes.parse(
+    {"accuracy": "maximize", "latency_ms": {"direction": "minimize", "scale": "log"}}, ["latency_ms <= 5"]
+)
+
+
+def test_a_log_scale_objective_is_measured_in_decades_and_must_be_positive():
+    rows = [{"accuracy": 0.9, "latency_ms": 0.01}, {"accuracy": 0.95, "latency_ms": 1.0}]
+    # from (0.5, 10 ms): boxes 0.4 x 3 decades and 0.45 x 1 decade, overlapping 0.4 x 1
+    assert LOG_LATENCY.hypervolume(rows, {"accuracy": 0.5, "latency_ms": 10}) == pytest.approx(1.2 + 0.45 - 0.4)
+    reference = LOG_LATENCY.reference_point(rows)  # a tenth of the front's 2 decades past the slowest: > 0
+    assert reference["latency_ms"] == pytest.approx(10**0.2)
+    assert LOG_LATENCY.responses()["latency_ms"] == {"direction": "minimize", "scale": "log"}
+    assert Outcomes.parse(LOG_LATENCY.responses(), LOG_LATENCY.constraint_texts()) == LOG_LATENCY
+    with pytest.raises(OutcomeError, match="latency_ms = 0 must be > 0: its scale is log"):
+        LOG_LATENCY.values({"accuracy": 0.9, "latency_ms": 0}, "row 1")
+
+
+def test_the_gp_models_a_log_scale_objective_as_its_log10_values():
+    # The same search told 10**v on a log scale (bound 5 ms) and v on a linear one (bound log10 5): the same points.
+    space = Space.from_covars({"x": {"vtype": "cont", "min": 0.0, "max": 1.0}})
+    linear = Outcomes.parse({"accuracy": "maximize", "latency_ms": "minimize"}, [f"latency_ms <= {math.log10(5)!r}"])
+    asked = {}
+    for outcomes, latency in ((LOG_LATENCY, lambda v: 10**v), (linear, lambda v: v)):
+        optimizer = Optimizer(space, outcomes=outcomes, seed=0, initial_points=3)
+        while len(optimizer.observations) < 6:
+            [point] = optimizer.ask(1)
+            optimizer.tell([point], [{"accuracy": point["x"], "latency_ms": latency(4 * point["x"] - 3)}])
+        asked[outcomes is LOG_LATENCY] = [o.point["x"] for o in optimizer.observations]
+    assert asked[True] == pytest.approx(asked[False], abs=1e-6)
 
 
 def test_a_constraints_bound_is_stored_as_the_exact_number_given():

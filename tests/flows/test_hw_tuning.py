@@ -10,12 +10,15 @@ import logging
 
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 from sklearn.datasets import make_classification
 
 from blocks.context import artifact_store, database
 from flows.benchmark import benchmark
 from flows.hwtune import hw_tuning
-from tests.support.reports import artifacts, runs_tagged
+from interfaces.api import create_app
+from tests.support.api import app_in_process, signed_in
+from tests.support.reports import PUBLIC_URL, artifacts, inline_images, local, runs_tagged
 from tests.support.sweeps import fails, run_json
 from tunefleet.bench import service as benchmarking
 from tunefleet.bo import service as experiments
@@ -24,6 +27,7 @@ from tunefleet.errors import InvalidInput
 from tunefleet.hwtune import service as tunings
 from tunefleet.hwtune.errors import HwTuneError
 from tunefleet.hwtune.tables import HwTuning
+from tunefleet.settings import get_settings
 
 FOREST = {
     "n_estimators": {"vtype": "int", "guess": 10, "min": 2, "max": 40},
@@ -56,7 +60,8 @@ EMBEDDED = pytest.mark.parametrize("backend", ["sqlite-local"], indirect=True)  
 
 
 @PRODUCTION
-def test_tunes_a_forest_with_its_serving_for_accuracy_and_latency(backend, caplog):
+def test_tunes_a_forest_with_its_serving_for_accuracy_and_latency(backend, caplog, monkeypatch):
+    monkeypatch.setenv("TUNEFLEET_PUBLIC_URL", PUBLIC_URL)
     caplog.set_level(logging.INFO, logger="prefect.flow_runs")
     report = hw_tuning(
         **_problem(_data(backend), constraints=["drift <= 0.05"]), name="forest-cpu", iterations=3, batch=2,
@@ -95,7 +100,13 @@ def test_tunes_a_forest_with_its_serving_for_accuracy_and_latency(backend, caplo
     # In the Prefect UI: the run named and tagged after the tuning, its front, plot and hypervolume by round.
     assert runs_tagged(f"hw-tuning-{tuning.id}") == ["hw-tuning forest-cpu"]
     assert len(artifacts("hw-tuning-forest-cpu-pareto-front")[0].data) > 0
-    assert "points on the Pareto front, hypervolume" in artifacts("hw-tuning-forest-cpu")[0].data
+    summary = artifacts("hw-tuning-forest-cpu")[0].data
+    assert f"points on the Pareto front, hypervolume **{report['hypervolume']:.6g}**" in summary
+    [plot] = inline_images(summary)  # the front's plot, inline, at a signed link the UI's browser opens
+    assert artifacts("hw-tuning-forest-cpu-pareto")[0].data == plot
+    with TestClient(create_app(get_settings())) as anyone:
+        image = anyone.get(local(plot))
+        assert image.status_code == 200 and image.content[:8] == b"\x89PNG\r\n\x1a\n"
     assert [row["round"] for row in json.loads(artifacts("hw-tuning-forest-cpu-rounds")[0].data)] == [1, 2, 3]
     assert [r["round"] for r in report["rounds"]] == [1, 2, 3]
     lines = [r.getMessage() for r in caplog.records]
@@ -162,6 +173,13 @@ def test_a_gpu_target_without_a_gpu_is_refused_with_the_reason(backend):
     assert tunings.list(database(backend)) == []
 
 
+@EMBEDDED
+def test_a_deployment_run_whose_hardware_pool_has_no_worker_is_refused_before_training(backend):
+    with pytest.raises(HwTuneError, match="hardware gpu: no gpu work pool .*; start one on a gpu machine"):
+        hw_tuning(**_problem(_data(backend), serving=["nvforest+none"], hardware="gpu"), dispatch="deployment")
+    assert tunings.list(database(backend)) == [] and benchmarking.list_models(database(backend)) == []
+
+
 @PRODUCTION
 def test_a_trial_whose_candidate_cannot_be_trained_fails_alone(backend):
     covars = {**FOREST, "max_features": {"vtype": "cat", "guess": "sqrt", "options": ["sqrt", "bogus"]}}
@@ -193,3 +211,50 @@ def test_the_cli_runs_shows_and_picks_and_refuses_with_exit_1(backend, tmp_path,
     error = fails(capsys, "hw-tune", "run", str(problem), "--estimator", "sklearn:SVC")
     assert "error: estimator 'sklearn:SVC' is not one hardware-aware tuning trains" in error
     assert len(tunings.list(database(backend))) == 1
+
+
+@EMBEDDED
+def test_http_queues_a_users_tuning_and_keeps_it_and_its_models_theirs(backend, monkeypatch):
+    monkeypatch.setenv("TUNEFLEET_PUBLIC_URL", PUBLIC_URL)
+    body = {**_problem(_data(backend), serving=["sklearn+none", "onnxruntime+none"]), "name": "api-forest",
+            "iterations": 2, "batch": 2, "initial_points": 2}  # fmt: skip
+    with TestClient(app_in_process(get_settings())) as anyone:
+        assert anyone.post("/hw-tunings", json=body).status_code == 401
+        client = signed_in(TestClient(anyone.app), backend)
+        for changes, message in (
+            ({"estimator": "subprocess:Popen"}, "estimator 'subprocess:Popen' is not one hardware-aware tuning trains"),
+            ({"data_uri": "/etc/passwd"}, "cannot read data_uri '/etc/passwd'"),
+            ({"serving": ["treelite+none"] * 2}, "serving lists a choice twice"),
+            ({"batch_size": 0}, "greater than or equal to 1"),
+            ({"command": "touch /tmp/marker"}, "Extra inputs are not permitted"),
+        ):
+            refused = client.post("/hw-tunings", json={**body, **changes})
+            assert refused.status_code == 422 and message in refused.text, refused.text
+            assert "root:" not in refused.text  # nothing of a file is echoed
+        assert tunings.list(database(backend)) == []
+
+        queued = client.post("/hw-tunings", json=body)
+        assert queued.status_code == 201 and queued.json()["status"] == "queued", queued.text
+        client.app.state.services.launcher.wait()
+        tuning_id = queued.json()["tuning_id"]
+        shown = client.get(f"/hw-tunings/{tuning_id}").json()
+        assert shown["status"] == "succeeded" and shown["trials"] == {"complete": 4}, shown["error"]
+        front = shown["pareto"]["points"]
+        mine = {m["id"] for m in client.get("/models").json()}
+        assert front and {p["model_id"] for p in front} <= mine  # the candidates are the caller's models
+        assert client.get(f"/experiment/{shown['exp_uuid']}/pareto").json()["points"] == [
+            {k: p[k] for k in ("trial_id", "covars", "metrics")} for p in front
+        ]
+        assert [t["tuning_id"] for t in client.get("/hw-tunings").json()] == [tuning_id]
+
+        other = signed_in(TestClient(anyone.app), backend, email="other@test.com")
+        assert other.get(f"/hw-tunings/{tuning_id}").status_code == 404
+        assert other.post(f"/hw-tunings/{tuning_id}/pick", json={}).status_code == 404
+        assert other.get("/hw-tunings").json() == [] and other.get("/models").json() == []
+
+        slow = client.post(f"/hw-tunings/{tuning_id}/pick", json={"max_latency_ms": 1e-9})
+        assert slow.status_code == 422 and "raise max_latency_ms" in slow.json()["error"]
+        picked = client.post(f"/hw-tunings/{tuning_id}/pick", json={"name": "api-pick"})
+        assert picked.status_code == 201, picked.text
+        assert client.get("/models/api-pick").json()["id"] == picked.json()["model_id"]
+        assert client.get(f"/hw-tunings/{tuning_id}").json()["picks"][0]["name"] == "api-pick"

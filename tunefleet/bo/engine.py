@@ -22,7 +22,8 @@ An experiment with several objectives or outcome constraints (``tunefleet.bo.out
 one GP per metric and, whatever ``acquisition`` names, BoTorch's acquisitions for that case:
 qLogNEI weighted by the probability of feasibility (one objective with constraints), qLogNEHVI
 (2 to 4 objectives; Daulton et al. 2021) or qLogNParEGO (more, where hypervolume improvement
-costs too much), each conditioning on the pending points as the one-objective path does.
+costs too much), each conditioning on the pending points as the one-objective path does. An
+objective declared on a log scale is modelled as log10 of its values (its bounds and reference too).
 
 The optimiser holds nothing but its settings and the told observations: rebuild it from
 them (or from ``state()``) and it proposes exactly what it would have.
@@ -361,12 +362,15 @@ class Optimizer:
         objectives = len(outcomes.objectives)
         signs = [1.0 if o.maximize else -1.0 for o in outcomes.objectives]
         signs += [1.0] * (len(outcomes.metrics) - objectives)
-        Y = _tensor([[sign * row[name] for sign, name in zip(signs, outcomes.metrics)] for row in rows])
+        Y = _tensor(
+            [[sign * outcomes.modelled(name, row[name]) for sign, name in zip(signs, outcomes.metrics)] for row in rows]
+        )
         model = ModelListGP(*(self._fitted_model(X, Y[:, j : j + 1]) for j in range(Y.shape[1])))
         column = {name: j for j, name in enumerate(outcomes.metrics)}
         # BoTorch counts a sample feasible where each callable is <= 0 (a sigmoid of it weights the acquisition)
         constraints = [
-            _violation(c.upper, c.bound, column[c.metric], signs[column[c.metric]]) for c in outcomes.constraints
+            _violation(c.upper, outcomes.modelled(c.metric, c.bound), column[c.metric], signs[column[c.metric]])
+            for c in outcomes.constraints
         ]
         common = dict(X_baseline=X, X_pending=X_pending, constraints=constraints or None, prune_baseline=True)
         if objectives == 1:
@@ -375,7 +379,7 @@ class Optimizer:
         if objectives > MAX_HYPERVOLUME_OBJECTIVES:
             return qLogNParEGO(model, objective=selected, **common)
         reference = outcomes.reference_point(rows)
-        ref_point = [sign * reference[o.name] for sign, o in zip(signs, outcomes.objectives)]
+        ref_point = [sign * outcomes.modelled(o.name, reference[o.name]) for sign, o in zip(signs, outcomes.objectives)]
         return qLogNoisyExpectedHypervolumeImprovement(model, ref_point=ref_point, objective=selected, **common)
 
     def _acquisition(self, model: SingleTaskGP, X: torch.Tensor, Y: torch.Tensor, batch: bool):

@@ -13,6 +13,7 @@ objectives' own units.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from tunefleet.errors import InvalidInput
 RESPONSE = "Response"
 MAX_OBJECTIVES, MAX_CONSTRAINTS = 8, 16
 DIRECTIONS = ("maximize", "minimize")
+SCALES = ("linear", "log")
 REFERENCE_MARGIN = 0.1
 EXACT_HYPERVOLUME_SIZE, HYPERVOLUME_SAMPLES, MIN_HYPERVOLUME_SAMPLES = 256, 2**16, 2**12
 # |value| above this is refused: products of 8 such ranges stay finite, and so do the GP's standardised sums.
@@ -41,6 +43,9 @@ class Objective:
     name: str
     maximize: bool
     reference: float | None = None  # the hypervolume's reference value; None: inferred from the data
+    # "log": modelled and measured as log10 of the (positive) value — a latency that spans 0.01 to 10 ms
+    # is a ratio scale: on a linear one the GP and the hypervolume see only the slowest points' range
+    scale: str = "linear"
 
     @property
     def direction(self) -> str:
@@ -80,7 +85,12 @@ class Outcomes:
             raise OutcomeError(f"constraints must be a list like ['latency_ms <= 5'], got {constraints!r}")
         if len(constraints or ()) > MAX_CONSTRAINTS:
             raise OutcomeError(f"at most {MAX_CONSTRAINTS} constraints, got {len(constraints)}")
-        return cls(objectives, tuple(_constraint(text) for text in constraints or ()))
+        parsed = tuple(_constraint(text) for text in constraints or ())
+        logged = {o.name for o in objectives if o.scale == "log"}
+        for constraint in parsed:
+            if constraint.metric in logged and constraint.bound <= 0:
+                raise OutcomeError(f"constraint {str(constraint)!r}: {constraint.metric} is on a log scale, > 0")
+        return cls(objectives, parsed)
 
     # shape ---------------------------------------------------------------------------
     @property
@@ -97,7 +107,11 @@ class Outcomes:
     def responses(self) -> dict:
         """The ``responses`` declaration these outcomes were parsed from (what is stored)."""
         return {
-            o.name: {"direction": o.direction, **({} if o.reference is None else {"reference": o.reference})}
+            o.name: {
+                "direction": o.direction,
+                **({} if o.reference is None else {"reference": o.reference}),
+                **({} if o.scale == "linear" else {"scale": o.scale}),
+            }
             for o in self.objectives
         }
 
@@ -127,7 +141,17 @@ class Outcomes:
                 raise OutcomeError(f"{where}: {name} = {told[name]!r} is not finite")
             if abs(told[name]) > MAX_MAGNITUDE:
                 raise OutcomeError(f"{where}: {name} = {told[name]!r} is beyond ±{MAX_MAGNITUDE:g}; rescale it")
+            if name in self._logged and told[name] <= 0:
+                raise OutcomeError(f"{where}: {name} = {told[name]!r} must be > 0: its scale is log")
         return {name: float(told[name]) for name in self.metrics}
+
+    @property
+    def _logged(self) -> set[str]:
+        return {o.name for o in self.objectives if o.scale == "log"}
+
+    def modelled(self, name: str, value: float) -> float:
+        """``value`` of metric ``name`` on the scale the GP models and the hypervolume measures it."""
+        return math.log10(value) if name in self._logged else value
 
     def feasible(self, values: Mapping[str, float]) -> bool:
         return all(c.slack(values[c.metric]) >= 0 for c in self.constraints)
@@ -170,10 +194,12 @@ class Outcomes:
             if objective.reference is not None:
                 reference[objective.name] = objective.reference
                 continue
-            values = np.array([row[objective.name] for row in told], dtype=float)
+            logged = objective.scale == "log"  # the margin is taken on the modelled scale, so stays > 0
+            values = np.array([self.modelled(objective.name, row[objective.name]) for row in told], dtype=float)
             worst = (values.min() if objective.maximize else values.max()) if len(values) else 0.0
             margin = REFERENCE_MARGIN * (float(np.ptp(values)) or abs(float(worst)) or 1.0) if len(values) else 0.0
-            reference[objective.name] = float(worst - margin if objective.maximize else worst + margin)
+            value = float(worst - margin if objective.maximize else worst + margin)
+            reference[objective.name] = 10.0**value if logged else value
         return reference
 
     def hypervolume(self, rows: Sequence[Mapping[str, float]], reference: Mapping[str, float]) -> float:
@@ -181,11 +207,12 @@ class Outcomes:
         return self.measure(rows, reference)[0]
 
     def measure(self, rows: Sequence[Mapping[str, float]], reference: Mapping[str, float]) -> tuple[float, bool]:
-        """The hypervolume of ``rows`` and whether it is exact (``exact_hypervolume``) or a seeded
-        Monte-Carlo estimate."""
-        front = [rows[i] for i in self.pareto(rows)]
+        """The hypervolume of ``rows`` (log-scale objectives measured in log10 units) and whether it is
+        exact (``exact_hypervolume``) or a seeded Monte-Carlo estimate."""
+        front = [{o.name: self.modelled(o.name, row[o.name]) for o in self.objectives} for row in rows]
+        front = [front[i] for i in self.pareto(rows)]
         signs = np.array([1.0 if o.maximize else -1.0 for o in self.objectives])
-        origin = np.array([reference[o.name] for o in self.objectives]) * signs
+        origin = np.array([self.modelled(o.name, reference[o.name]) for o in self.objectives]) * signs
         points = self.signed(front) - origin
         points = points[np.all(points > 0, axis=1)]
         if len(points) == 0:
@@ -268,8 +295,10 @@ def _objectives(responses) -> tuple[Objective, ...]:
             raise OutcomeError(f"response name {str(name)[:50]!r} must be a letter or _ then letters, digits, _ . -")
         if isinstance(declared, str):
             declared = {"direction": declared}
-        if not isinstance(declared, Mapping) or set(declared) - {"direction", "reference"}:
-            raise OutcomeError(f"responses[{name!r}] must be {{'direction': 'maximize'|'minimize', 'reference': x}}")
+        if not isinstance(declared, Mapping) or set(declared) - {"direction", "reference", "scale"}:
+            raise OutcomeError(
+                f"responses[{name!r}] must be {{'direction': 'maximize'|'minimize', 'reference': x, 'scale': 'log'}}"
+            )
         direction = declared.get("direction")
         if direction not in DIRECTIONS:
             raise OutcomeError(f"responses[{name!r}].direction must be 'maximize' or 'minimize', got {direction!r}")
@@ -278,7 +307,14 @@ def _objectives(responses) -> tuple[Objective, ...]:
             raise OutcomeError(
                 f"responses[{name!r}].reference must be a number within ±{MAX_MAGNITUDE:g}, got {reference!r}"
             )
-        objectives.append(Objective(name, direction == "maximize", None if reference is None else float(reference)))
+        scale = declared.get("scale", "linear")
+        if scale not in SCALES:
+            raise OutcomeError(f"responses[{name!r}].scale must be 'linear' or 'log', got {scale!r}")
+        if scale == "log" and reference is not None and reference <= 0:
+            raise OutcomeError(f"responses[{name!r}].reference must be > 0 on a log scale, got {reference!r}")
+        objectives.append(
+            Objective(name, direction == "maximize", None if reference is None else float(reference), scale)
+        )
     return tuple(objectives)
 
 

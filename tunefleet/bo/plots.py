@@ -29,8 +29,8 @@ def best_so_far_png(responses: list[float], maximize: bool, title: str) -> bytes
 
 
 def pareto_png(told: list[dict], front: list[dict], outcomes: Outcomes, title: str) -> bytes:
-    """Every told point in the plane of the first two objectives (infeasible ones crossed), the
-    Pareto front as a staircase through its points."""
+    """Every told point in the plane of the first two objectives (infeasible ones crossed, log-scale
+    objectives on log axes), the Pareto front as a staircase through its points."""
     x, y = (o.name for o in outcomes.objectives[:2])
     figure, axes = plt.subplots(figsize=(7, 5), dpi=100)
     feasible = [row for row in told if outcomes.feasible(row)]
@@ -44,6 +44,10 @@ def pareto_png(told: list[dict], front: list[dict], outcomes: Outcomes, title: s
     axes.scatter([r[x] for r in ordered], [r[y] for r in ordered], s=30, color="tab:blue", label="Pareto front")
     axes.set_xlabel(f"{x} ({outcomes.objectives[0].direction})")
     axes.set_ylabel(f"{y} ({outcomes.objectives[1].direction})")
+    if outcomes.objectives[0].scale == "log":  # an objective modelled in decades is shown in decades
+        axes.set_xscale("log")
+    if outcomes.objectives[1].scale == "log":
+        axes.set_yscale("log")
     axes.set_title(title)
     axes.legend()
     return _png(figure)

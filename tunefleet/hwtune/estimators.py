@@ -17,7 +17,9 @@ from tunefleet.space import Space
 PREFIX = "sklearn:"
 MAX_TEXT = 100
 # The most any tuned or fixed value may ask for, per hyperparameter that sizes the training.
-LIMITS = {"n_estimators": 2000, "max_iter": 10_000, "max_depth": 100, "max_leaf_nodes": 100_000}
+LIMITS = {
+    "n_estimators": 2000, "max_iter": 10_000, "max_depth": 100, "max_leaf_nodes": 100_000, "hidden_layer_sizes": 4096
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
