@@ -129,7 +129,34 @@ def run_tunefleet(fields: dict, evaluations: int) -> list[dict]:
     from tunefleet.hwtune import service as tunings
 
     db = database()
-    return [t.metrics for t in experiments.trials(db, tunings.experiment(db, tunings.get(db, report["tuning_id"])))]
+    tuning = tunings.get(db, report["tuning_id"])
+    confirm_pick(tuning)
+    return [t.metrics for t in experiments.trials(db, tunings.experiment(db, tuning))]
+
+
+def confirm_pick(tuning) -> None:
+    """Pick the most accurate point of the front under the front's median latency, benchmark the stored
+    model again with the benchmark's default timing (5 rounds of 1 s), and print both measurements."""
+    import statistics
+
+    from blocks.context import artifact_store, database
+    from flows.benchmark import benchmark
+    from tunefleet.bench import service as benchmarking
+    from tunefleet.hwtune import service as tunings
+
+    db = database()
+    front = tunings.front(db, tuning)["points"]
+    bound = statistics.median(p["metrics"]["latency_ms"] for p in front)
+    picked = tunings.pick(db, artifact_store(), tuning, max_latency_ms=bound, name="bench-pick")
+    platform, optimisation = picked["serving"].split("+")
+    config = {"entries": [platform], "optimisations": [optimisation], "batch_sizes": [1], "hardware": ["cpu"],
+              "memory": False}  # fmt: skip
+    [cell] = benchmarking.cells(db, benchmark("bench-pick", config)["run_id"])
+    [stats] = cell.metrics["latency"]
+    print(f"pick under {bound:.4g} ms: trial {picked['trial_id']} {picked['serving']}, accuracy "
+          f"{picked['metrics']['accuracy']:.4f} at {picked['metrics']['latency_ms']:.4g} ms in the tuning; "
+          f"benchmark run: accuracy {cell.metrics['score']:.4f}, median {stats['median_ms']:.4g} ms "
+          f"(95% interval {stats['median_low_ms']:.4g}-{stats['median_high_ms']:.4g})", flush=True)  # fmt: skip
 
 
 def suggest(trial: optuna.Trial) -> dict:

@@ -31,6 +31,7 @@ from tests.support.sweeps import slow_trainable
 from tunefleet.bench import service as benchmarking
 from tunefleet.bo import service as experiments
 from tunefleet.db import open_database
+from tunefleet.hwtune import service as tunings
 from tunefleet.ridge import service as ridge_service
 from tunefleet.storage import ArtifactStore
 from tunefleet.sweep import service as sweeps
@@ -299,6 +300,48 @@ def test_benchmark_deployment_measures_on_the_cpu_pool_and_skips_gpu_without_a_w
     children = stack.api.post("/flow_runs/filter", json={"flow_runs": {"parent_flow_run_id": {"any_": [run["id"]]}}})
     cpu_children = [c for c in children.raise_for_status().json() if c["work_pool_name"] == "cpu"]
     assert [c["state_type"] for c in cpu_children] == ["COMPLETED"]
+
+
+def test_hw_tuning_measures_each_candidate_on_the_cpu_pool_and_refuses_gpu_without_a_worker(stack):
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(400, 6, random_state=0)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(6)]).assign(y=y)
+    parameters = {
+        "estimator": "sklearn:RandomForestClassifier",
+        "data_uri": stack.store().put_bytes("datasets/hw.csv", frame.to_csv(index=False).encode()),
+        "target": "y",
+        "covars": {"n_estimators": {"vtype": "int", "min": 2, "max": 20}, "max_depth": {"vtype": "int", "min": 1, "max": 6}},
+        "serving": ["sklearn+none", "onnxruntime+none"],
+        "timing": {"budget_s": 0.02, "warmup_s": 0.0, "min_repeats": 5, "rounds": 2},
+        "name": "prod-forest", "iterations": 1, "batch": 2, "initial_points": 2,
+    }  # fmt: skip
+    run = stack.wait(stack.create_flow_run("hw-tuning/hw-tuning", parameters), timeout=300)
+    db = stack.database()
+    [tuning] = [t for t in tunings.list(db) if t.flow_run_id == run["id"]]
+    assert tuning.status.value == "succeeded", tuning.error
+    run_ids = {link.run_id for link in tunings.links(db, tuning).values()}
+    assert len(run_ids) == 2 and all(benchmarking.get(db, r).status.value == "succeeded" for r in run_ids)
+    # each candidate was timed by a benchmark-cells flow run of the cpu pool's deployment, on its worker
+    measuring = (
+        stack.api.post(
+            "/flow_runs/filter",
+            json={"flow_runs": {"deployment_id": {"any_": [stack.deployment_id("benchmark-cells/cpu")]}}},
+        )
+        .raise_for_status()
+        .json()
+    )
+    on_cpu = [r for r in measuring if r["parameters"]["run_id"] in run_ids]
+    assert {r["parameters"]["run_id"] for r in on_cpu} == run_ids
+    assert {(r["work_pool_name"], r["state_type"]) for r in on_cpu} == {("cpu", "COMPLETED")}
+
+    refused = stack.create_flow_run(
+        "hw-tuning/hw-tuning", {**parameters, "name": "prod-gpu", "hardware": "gpu", "serving": ["nvforest+none"]}
+    )
+    wait_for(lambda: stack.flow_run(refused)["state_type"] in FINAL, "the gpu tuning's flow run", 120)
+    state = stack.flow_run(refused)["state"]
+    assert state["type"] == "FAILED" and "hardware gpu: no worker online on the gpu work pool" in state["message"]
+    assert [t.name for t in tunings.list(db)] == ["prod-forest"]  # refused before anything was stored
 
 
 def test_the_nightly_benchmark_has_its_cron_runs_scheduled(stack):

@@ -278,6 +278,26 @@ def test_a_benchmark_config_naming_a_class_imports_nothing(client, backend, tmp_
     assert not marker.exists() and "evil_platform" not in sys.modules
 
 
+def test_a_hardware_aware_tuning_naming_a_module_as_its_estimator_imports_nothing(
+    client, backend, tmp_path, monkeypatch
+):
+    marker = tmp_path / "imported"
+    (tmp_path / "evil_estimator.py").write_text(f"open({str(marker)!r}, 'w').close()\nclass Evil: pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    headers = bearer(login(client, backend))
+    data_uri = artifact_store(backend).put_bytes("datasets/hw.csv", _forest()[1])
+    body = {"name": "evil", "data_uri": data_uri, "target": "y", "serving": ["sklearn+none"],
+            "covars": {"n_estimators": {"vtype": "int", "min": 2, "max": 4}}}  # fmt: skip
+    for estimator in ("evil_estimator:Evil", "sklearn:evil_estimator.Evil", "evil_estimator.Evil", "Evil"):
+        response = client.post("/hw-tunings", json={**body, "estimator": estimator}, headers=headers)
+        assert response.status_code == 422 and "is not one hardware-aware tuning trains" in response.text
+    fixed = client.post("/hw-tunings", json={**body, "estimator": "sklearn:RandomForestClassifier",
+                                             "fixed": {"criterion": {"__class__": "evil_estimator.Evil"}}},
+                        headers=headers)  # fmt: skip
+    assert fixed.status_code == 422 and "fixed: criterion must be a number, a text" in fixed.text
+    assert not marker.exists() and "evil_estimator" not in sys.modules
+
+
 # -- data URIs ------------------------------------------------------------------------------------
 OUTSIDE = [
     "/etc/passwd",
@@ -365,8 +385,12 @@ def test_benchmark_configs_that_would_run_for_ever_are_422(client, backend, conf
 
 @HTTP_LAYER_ONLY
 @pytest.mark.parametrize(
-    "path", [f"/model/{MAX_ID + 1}", "/model/0", "/model/-3", "/model/%C2%B2", "/benchmarks/99999999999999999999999"]
-)
+    "path",
+    [
+        f"/model/{MAX_ID + 1}", "/model/0", "/model/-3", "/model/%C2%B2", "/benchmarks/99999999999999999999999",
+        "/hw-tunings/0", f"/hw-tunings/{MAX_ID + 1}", "/hw-tunings/%C2%B2",
+    ],
+)  # fmt: skip
 def test_ids_out_of_range_are_4xx_not_500(client, backend, path):
     response = client.get(path, headers=bearer(login(client, backend)))
     assert response.status_code in (404, 422), response.text
